@@ -1,0 +1,66 @@
+//! # ftp-core: the FTP/FTPS client protocol, without I/O
+//!
+//! `ftp-core` is the protocol half of an FTP client, written as pure functions and state
+//! machines over byte slices. It owns no socket, no thread and no clock, so the same code
+//! drives the blocking adapter (`ftp-std`), the async adapter (`ftp-tokio`), a fuzzer, or a
+//! runtime of your own. It is `#![no_std]` (with `alloc`) and contains no `unsafe`.
+//!
+//! This crate currently provides the codec layer:
+//!
+//! | module | what it is | spec |
+//! |---|---|---|
+//! | [`reply`] | [`ReplyCode`] and the borrowed [`Reply`] view | RFC 959 §4.2 |
+//! | [`framing`] | [`ReplyFramer`]: replies out of a byte stream, any chunking | RFC 959 §4.2 |
+//! | [`passive`] | 227 (PASV) and 229 (EPSV) replies | RFC 959 §4.1.2, RFC 2428 §3 |
+//! | [`path`] | 257 replies (PWD, MKD) | RFC 959 Appendix II |
+//! | [`size`] | 213 SIZE replies and the byte count in 150 replies | RFC 3659 §4 |
+//! | [`time`] | [`FtpTime`]: MDTM / MFMT / MLSx timestamps | RFC 3659 §2.3, §3 |
+//! | [`feat`] | FEAT replies and the [`Capabilities`] they announce | RFC 2389 §3 |
+//! | [`mlsx`] | MLST / MLSD fact lines | RFC 3659 §7 |
+//! | [`command`] | [`Command`]: the command encoder | RFC 959 §5.3, RFC 2428, RFC 3659, RFC 4217 |
+//!
+//! # Example: frame a reply stream and read a typed reply
+//!
+//! ```
+//! use ftp_core::{ReplyFramer, ReplyCode, passive};
+//!
+//! let mut framer = ReplyFramer::new();
+//! let mut input: &[u8] = b"220-Welcome\r\n220 Ready\r\n227 Entering Passive Mode (127,0,0,1,4,1)\r\n";
+//! let mut codes = Vec::new();
+//! while !input.is_empty() {
+//!     let used = framer.push(input)?;
+//!     input = &input[used..];
+//!     if let Some(reply) = framer.reply() {
+//!         codes.push(reply.code());
+//!         if reply.code() == ReplyCode::ENTERING_PASSIVE_MODE {
+//!             let pasv = passive::parse_pasv(reply.text())?;
+//!             assert_eq!(pasv.port(), 1025);
+//!         }
+//!     }
+//! }
+//! assert_eq!(codes, [ReplyCode::SERVICE_READY, ReplyCode::ENTERING_PASSIVE_MODE]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+pub mod command;
+mod error;
+pub mod feat;
+pub mod framing;
+pub mod mlsx;
+pub mod passive;
+pub mod path;
+pub mod reply;
+pub mod size;
+pub mod time;
+
+pub use command::{Command, CommandError};
+pub use error::ParseError;
+pub use feat::Capabilities;
+pub use framing::{FramerConfig, FramingError, ReplyFramer};
+pub use reply::{OwnedReply, Reply, ReplyCode};
+pub use time::FtpTime;

@@ -1,0 +1,331 @@
+//! MLST and MLSD entries (RFC 3659 §7).
+//!
+//! ```text
+//! type=file;size=1024;modify=20201213202400;perm=adfrw; report; final.txt
+//! ```
+//!
+//! An entry is a list of facts, each `name=value;`, then exactly one space, then the
+//! path name, which may itself contain `;`, `=` and spaces (everything after that space
+//! is the name, leading and trailing spaces included). Fact names are case-insensitive.
+//! A line that starts with a space has no facts. MLSD sends one entry per data-channel
+//! line; MLST sends one inside a multi-line control reply, indented by one space.
+
+use core::fmt;
+
+use nom::Parser;
+use nom::bytes::complete::{tag, take_till, take_while1};
+
+use crate::error::ParseError;
+use crate::reply::{Reply, strip_line_end};
+use crate::time::FtpTime;
+
+/// The `type` fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryType<'a> {
+    /// `type=file`.
+    File,
+    /// `type=dir`.
+    Dir,
+    /// `type=cdir`: the listed directory itself.
+    Cdir,
+    /// `type=pdir`: a parent of the listed directory.
+    Pdir,
+    /// `type=OS.unix=slink:target` (or `symlink`), the target if the server gave one.
+    Symlink {
+        /// The link target, when present after `:`.
+        target: Option<&'a [u8]>,
+    },
+    /// Another `OS.`-prefixed type (`OS.unix=blk`, …), the whole value.
+    OsSpecific(&'a [u8]),
+    /// Any other value, as sent.
+    Other(&'a [u8]),
+}
+
+impl<'a> EntryType<'a> {
+    fn parse(value: &'a [u8]) -> Self {
+        const SLINK: &[u8] = b"os.unix=slink";
+        const SYMLINK: &[u8] = b"os.unix=symlink";
+        let lower_starts = |prefix: &[u8]| {
+            value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix)
+        };
+        if value.eq_ignore_ascii_case(b"file") {
+            EntryType::File
+        } else if value.eq_ignore_ascii_case(b"dir") {
+            EntryType::Dir
+        } else if value.eq_ignore_ascii_case(b"cdir") {
+            EntryType::Cdir
+        } else if value.eq_ignore_ascii_case(b"pdir") {
+            EntryType::Pdir
+        } else if lower_starts(SYMLINK) || lower_starts(SLINK) {
+            let len = if lower_starts(SYMLINK) {
+                SYMLINK.len()
+            } else {
+                SLINK.len()
+            };
+            let target = value[len..]
+                .strip_prefix(b":")
+                .filter(|t| !t.is_empty());
+            EntryType::Symlink { target }
+        } else if lower_starts(b"os.") {
+            EntryType::OsSpecific(value)
+        } else {
+            EntryType::Other(value)
+        }
+    }
+}
+
+/// One MLST/MLSD entry, borrowed from the line. Facts the entry did not carry are `None`;
+/// any fact is also reachable by name through [`fact`](MlsxEntry::fact).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MlsxEntry<'a> {
+    /// The path name, exactly as sent (may contain spaces and `;`).
+    pub name: &'a [u8],
+    /// The raw facts section, up to and including the last `;`.
+    pub facts: &'a [u8],
+    /// `type`.
+    pub kind: Option<EntryType<'a>>,
+    /// `size` (or pure-ftpd's `sizd` for directories).
+    pub size: Option<u64>,
+    /// `modify`.
+    pub modify: Option<FtpTime>,
+    /// `create`.
+    pub create: Option<FtpTime>,
+    /// `perm`: the permission letters (`a c d e f l m p r w`).
+    pub perm: Option<&'a [u8]>,
+    /// `unique`: an identifier of the file on the server.
+    pub unique: Option<&'a [u8]>,
+    /// `UNIX.mode`, octal.
+    pub unix_mode: Option<u32>,
+    /// `UNIX.uid`.
+    pub unix_uid: Option<u32>,
+    /// `UNIX.gid`.
+    pub unix_gid: Option<u32>,
+    /// `UNIX.owner` (a name or a number, as the server chose).
+    pub unix_owner: Option<&'a [u8]>,
+    /// `UNIX.group` (a name or a number, as the server chose).
+    pub unix_group: Option<&'a [u8]>,
+}
+
+impl<'a> MlsxEntry<'a> {
+    /// Every fact as `(name, value)`, in order.
+    pub fn fact_pairs(&self) -> Facts<'a> {
+        Facts { rest: self.facts }
+    }
+
+    /// The value of the fact `name` (case-insensitive), if present.
+    pub fn fact(&self, name: &str) -> Option<&'a [u8]> {
+        self.fact_pairs()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
+    }
+}
+
+impl fmt::Debug for MlsxEntry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MlsxEntry")
+            .field("name", &format_args!("\"{}\"", self.name.escape_ascii()))
+            .field("kind", &self.kind)
+            .field("size", &self.size)
+            .field("modify", &self.modify)
+            .field("facts", &format_args!("\"{}\"", self.facts.escape_ascii()))
+            .finish()
+    }
+}
+
+/// The `(name, value)` facts of an entry. See [`MlsxEntry::fact_pairs`].
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Facts<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // The facts section was validated when the entry was parsed.
+        let (rest, pair) = fact(self.rest).ok()?;
+        self.rest = rest;
+        Some(pair)
+    }
+}
+
+type NomResult<'a, T> = nom::IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
+
+/// `name=value;`: the name has no `=`, `;` or space; the value runs to the next `;`.
+fn fact(input: &[u8]) -> NomResult<'_, (&[u8], &[u8])> {
+    let (rest, (name, _, value, _)) = (
+        take_while1(|b: u8| !matches!(b, b'=' | b';' | b' ')),
+        tag(&b"="[..]),
+        take_till(|b: u8| b == b';'),
+        tag(&b";"[..]),
+    )
+        .parse(input)?;
+    Ok((rest, (name, value)))
+}
+
+fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseError> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return Err(ParseError::Malformed { what });
+    }
+    value
+        .iter()
+        .try_fold(0u64, |acc, d| {
+            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
+        .ok_or(ParseError::OutOfRange { what })
+}
+
+fn small(value: &[u8], what: &'static str) -> Result<u32, ParseError> {
+    u32::try_from(decimal(value, what)?).map_err(|_| ParseError::OutOfRange { what })
+}
+
+fn octal(value: &[u8]) -> Result<u32, ParseError> {
+    let what = "the UNIX.mode fact";
+    if value.is_empty() || value.len() > 11 || !value.iter().all(|b| (b'0'..=b'7').contains(b)) {
+        return Err(ParseError::Malformed { what });
+    }
+    let mode = value
+        .iter()
+        .fold(0u64, |acc, d| acc * 8 + u64::from(d - b'0'));
+    u32::try_from(mode).map_err(|_| ParseError::OutOfRange { what })
+}
+
+/// Parses one MLSD line (or the entry line of an MLST reply, its leading space removed).
+/// A trailing line end is ignored.
+///
+/// ```
+/// use ftp_core::mlsx::{parse_entry, EntryType};
+///
+/// let e = parse_entry(b"type=file;size=1024;modify=20201213202400; report; final.txt\r\n")?;
+/// assert_eq!(e.name, b"report; final.txt");
+/// assert_eq!(e.kind, Some(EntryType::File));
+/// assert_eq!(e.size, Some(1024));
+/// assert_eq!(e.modify.unwrap().year(), 2020);
+/// # Ok::<(), ftp_core::ParseError>(())
+/// ```
+pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
+    let line = strip_line_end(line);
+    let mut rest = line;
+    while !rest.is_empty() && rest[0] != b' ' {
+        match fact(rest) {
+            Ok((after, _)) => rest = after,
+            Err(_) => {
+                return Err(ParseError::Malformed {
+                    what: "MLSx facts (each must be name=value;)",
+                });
+            }
+        }
+    }
+    let facts = &line[..line.len() - rest.len()];
+    let name = rest.strip_prefix(b" ").ok_or(ParseError::Missing {
+        what: "the space between MLSx facts and the name",
+    })?;
+    if name.is_empty() {
+        return Err(ParseError::Missing {
+            what: "an MLSx entry name",
+        });
+    }
+    let mut entry = MlsxEntry {
+        name,
+        facts,
+        kind: None,
+        size: None,
+        modify: None,
+        create: None,
+        perm: None,
+        unique: None,
+        unix_mode: None,
+        unix_uid: None,
+        unix_gid: None,
+        unix_owner: None,
+        unix_group: None,
+    };
+    for (fact_name, value) in entry.fact_pairs() {
+        let is = |n: &[u8]| fact_name.eq_ignore_ascii_case(n);
+        if is(b"type") {
+            entry.kind = Some(EntryType::parse(value));
+        } else if is(b"size") {
+            entry.size = Some(decimal(value, "the size fact")?);
+        } else if is(b"sizd") {
+            if entry.size.is_none() {
+                entry.size = Some(decimal(value, "the sizd fact")?);
+            }
+        } else if is(b"modify") {
+            entry.modify = Some(FtpTime::parse(value)?);
+        } else if is(b"create") {
+            entry.create = Some(FtpTime::parse(value)?);
+        } else if is(b"perm") {
+            entry.perm = Some(value);
+        } else if is(b"unique") {
+            entry.unique = Some(value);
+        } else if is(b"unix.mode") {
+            entry.unix_mode = Some(octal(value)?);
+        } else if is(b"unix.uid") {
+            entry.unix_uid = Some(small(value, "the UNIX.uid fact")?);
+        } else if is(b"unix.gid") {
+            entry.unix_gid = Some(small(value, "the UNIX.gid fact")?);
+        } else if is(b"unix.owner") {
+            entry.unix_owner = Some(value);
+        } else if is(b"unix.group") {
+            entry.unix_group = Some(value);
+        }
+    }
+    Ok(entry)
+}
+
+/// Parses the entry of an MLST reply (`250-Listing x` / ` facts name` / `250 End`): the
+/// first line after the opening one that starts with a space.
+pub fn parse_mlst_reply<'a>(reply: &Reply<'a>) -> Result<MlsxEntry<'a>, ParseError> {
+    let line = reply
+        .lines()
+        .skip(1)
+        .find(|l| l.first() == Some(&b' '))
+        .ok_or(ParseError::Missing {
+            what: "the MLST entry line",
+        })?;
+    parse_entry(&line[1..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_keep_spaces_and_semicolons() {
+        let e = parse_entry(b"type=file;size=1;   leading").unwrap();
+        assert_eq!(e.name, b"  leading");
+        let e = parse_entry(b" only a name").unwrap();
+        assert_eq!(e.name, b"only a name");
+        assert_eq!(e.facts, b"");
+        let e = parse_entry(b"Type=OS.unix=slink:/a b;UNIX.mode=0777; link").unwrap();
+        assert_eq!(
+            e.kind,
+            Some(EntryType::Symlink {
+                target: Some(b"/a b")
+            })
+        );
+        assert_eq!(e.unix_mode, Some(0o777));
+        assert_eq!(e.fact("unix.MODE"), Some(&b"0777"[..]));
+    }
+
+    #[test]
+    fn malformed() {
+        assert!(parse_entry(b"type=file;size=1;").is_err());
+        assert!(parse_entry(b"type=file;size=1; ").is_err());
+        assert!(parse_entry(b"type=file size=1 x").is_err());
+        assert!(parse_entry(b"type;size=1; x").is_err());
+        assert!(parse_entry(b"size=x1; x").is_err());
+        assert!(parse_entry(b"modify=2020; x").is_err());
+        assert!(parse_entry(b"").is_err());
+    }
+
+    #[test]
+    fn mlst_reply() {
+        let raw = b"250-Listing /x\r\n type=dir;perm=el; /x\r\n250 End\r\n";
+        let reply = Reply::new(crate::ReplyCode::FILE_ACTION_OK, raw, true, false);
+        let e = parse_mlst_reply(&reply).unwrap();
+        assert_eq!(e.name, b"/x");
+        assert_eq!(e.kind, Some(EntryType::Dir));
+        assert_eq!(e.perm, Some(&b"el"[..]));
+    }
+}
