@@ -451,7 +451,9 @@ impl fmt::Display for Redacted<'_, '_> {
                 write!(f, " {}", b.escape_ascii())
             }
             Arg::TimeAndPath(_, p) => write!(f, " {arg} {}", p.escape_ascii()),
-            Arg::Static(_) | Arg::Number(_) | Arg::Local(_) | Arg::Port(_) | Arg::Eprt(_) => write!(f, " {arg}"),
+            Arg::Static(_) | Arg::Number(_) | Arg::Local(_) | Arg::Port(_) | Arg::Eprt(_) => {
+                write!(f, " {arg}")
+            }
         }
     }
 }
@@ -498,10 +500,16 @@ mod tests {
         );
         assert_eq!(enc(Command::MdtmSet(t, b"x")), b"MDTM 20201213202400 x\r\n");
         assert_eq!(enc(Command::Type(TransferType::Local(8))), b"TYPE L 8\r\n");
-        assert_eq!(enc(Command::Rest(u64::MAX)), b"REST 18446744073709551615\r\n");
+        assert_eq!(
+            enc(Command::Rest(u64::MAX)),
+            b"REST 18446744073709551615\r\n"
+        );
         assert_eq!(enc(Command::List(None)), b"LIST\r\n");
         assert_eq!(enc(Command::Pass(Password(b""))), b"PASS \r\n");
-        assert_eq!(enc(Command::Raw(b"SITE CHMOD 644 x")), b"SITE CHMOD 644 x\r\n");
+        assert_eq!(
+            enc(Command::Raw(b"SITE CHMOD 644 x")),
+            b"SITE CHMOD 644 x\r\n"
+        );
         assert_eq!(enc(Command::Prot(ProtectionLevel::Private)), b"PROT P\r\n");
         assert_eq!(enc(Command::Auth(AuthMechanism::Tls)), b"AUTH TLS\r\n");
         assert_eq!(enc(Command::Pbsz(0)), b"PBSZ 0\r\n");

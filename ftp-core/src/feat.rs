@@ -181,13 +181,8 @@ pub struct ListItem<'a> {
 /// ]);
 /// ```
 pub fn feature_lines(raw: &[u8]) -> impl Iterator<Item = FeatureLine<'_>> + '_ {
-    let mut lines = crate::reply::Reply::new(
-        crate::ReplyCode::SYSTEM_STATUS,
-        raw,
-        true,
-        false,
-    )
-    .lines();
+    let mut lines =
+        crate::reply::Reply::new(crate::ReplyCode::SYSTEM_STATUS, raw, true, false).lines();
     let first = lines.next();
     let multiline = first.is_some_and(|l| l.get(3) == Some(&b'-'));
     let code = first.and_then(|l| l.get(..3));

@@ -213,12 +213,7 @@ impl ReplyFramer {
     /// The reply completed by the last [`push`](Self::push) or [`finish`](Self::finish).
     pub fn reply(&self) -> Option<Reply<'_>> {
         match (self.ready, self.code) {
-            (true, Some(code)) => Some(Reply::new(
-                code,
-                &self.buf,
-                self.multiline,
-                self.truncated,
-            )),
+            (true, Some(code)) => Some(Reply::new(code, &self.buf, self.multiline, self.truncated)),
             _ => None,
         }
     }
@@ -280,9 +275,12 @@ impl ReplyFramer {
     }
 
     fn not_a_reply(&self) -> FramingError {
+        let len = usize::from(self.head_len);
+        let mut bytes = [0; 4];
+        bytes[..len].copy_from_slice(&self.head[..len]);
         FramingError::NotAReply {
             found: LineStart {
-                bytes: self.head,
+                bytes,
                 len: self.head_len,
             },
         }
@@ -311,6 +309,9 @@ impl ReplyFramer {
                 _ => matches!(byte, b' ' | b'-' | b'\r'),
             };
             if !ok {
+                // Report up to the offending byte only, so the error does not depend on
+                // how the input was chunked.
+                self.head_len = i as u8 + 1;
                 return Err(self.not_a_reply());
             }
         }

@@ -62,9 +62,7 @@ impl<'a> EntryType<'a> {
             } else {
                 SLINK.len()
             };
-            let target = value[len..]
-                .strip_prefix(b":")
-                .filter(|t| !t.is_empty());
+            let target = value[len..].strip_prefix(b":").filter(|t| !t.is_empty());
             EntryType::Symlink { target }
         } else if lower_starts(b"os.") {
             EntryType::OsSpecific(value)

@@ -156,7 +156,10 @@ mod tests {
             ok(b"Entering Passive Mode (127,0,0,1,123,123)"),
             "127.0.0.1:31611"
         );
-        assert_eq!(ok(b"Entering Passive Mode 127,0,0,1,123,123"), "127.0.0.1:31611");
+        assert_eq!(
+            ok(b"Entering Passive Mode 127,0,0,1,123,123"),
+            "127.0.0.1:31611"
+        );
         assert_eq!(ok(b"=127, 0, 0, 1, 4, 1"), "127.0.0.1:1025");
         assert!(parse_pasv(b"(127,0,0,1,-100,100)").is_err());
         assert!(parse_pasv(b"(1216,256,2,127,127,127)").is_err());

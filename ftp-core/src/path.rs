@@ -64,7 +64,11 @@ pub fn parse_257(text: &[u8]) -> Result<QuotedPath<'_>, ParseError> {
     while i < body.len() {
         match body[i] {
             b'"' if body.get(i + 1) == Some(&b'"') => i += 2,
-            b'"' => return Ok(QuotedPath { escaped: &body[..i] }),
+            b'"' => {
+                return Ok(QuotedPath {
+                    escaped: &body[..i],
+                });
+            }
             b if b < 0x20 || b == 0x7f => {
                 return Err(ParseError::ControlCharacter {
                     byte: b,

@@ -79,6 +79,9 @@ mod tests {
         );
         assert_eq!(parse_transfer_size(b"(12 BYTES)"), Some(12));
         assert_eq!(parse_transfer_size(b"()"), None);
-        assert_eq!(parse_transfer_size(b"(99999999999999999999999 bytes)"), None);
+        assert_eq!(
+            parse_transfer_size(b"(99999999999999999999999 bytes)"),
+            None
+        );
     }
 }

@@ -101,7 +101,10 @@ impl FtpTime {
         };
         let (_, (digits, fraction)) = all_consuming((
             take_while_m_n(14, 14, |b: u8| b.is_ascii_digit()),
-            opt(preceded(tag(&b"."[..]), take_while1(|b: u8| b.is_ascii_digit()))),
+            opt(preceded(
+                tag(&b"."[..]),
+                take_while1(|b: u8| b.is_ascii_digit()),
+            )),
         ))
         .parse(value)
         .map_err(|_: nom::Err<nom::error::Error<&[u8]>>| malformed)?;
@@ -305,7 +308,14 @@ mod tests {
     fn parses_and_checks_ranges() {
         let t = FtpTime::parse(b"20201213202400").unwrap();
         assert_eq!(
-            (t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()),
+            (
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
             (2020, 12, 13, 20, 24, 0)
         );
         assert!(FtpTime::parse(b"20201313202400").is_err());

@@ -1,0 +1,146 @@
+//! Zero heap allocations per reply once warm (DESIGN.md §2, issue #2), counted by a
+//! global allocator over 10 000 mixed replies, parsed by the typed parsers as a session
+//! would, and the commands that provoke them encoded into one reused buffer.
+//!
+//! Only allocations made on the test's own thread are counted: the test harness's main
+//! thread wakes up now and then and allocates on its own.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ftp_core::command::Password;
+use ftp_core::{Command, FtpTime, ReplyCode, ReplyFramer, mlsx, passive, path, size};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: forwards to the system allocator; only counts calls.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const REPLIES: &[&[u8]] = &[
+    b"220-Welcome to Pure-FTPd.\r\n220-You are user number 1 of 50 allowed.\r\n220-Local time is now 12:00. Server port: 21.\r\n220-This is a private system - No anonymous login\r\n220 You will be disconnected after 15 minutes of inactivity.\r\n",
+    b"331 Please specify the password.\r\n",
+    b"230 Login successful.\r\n",
+    b"257 \"/home/u\"\"ser\" is the current directory\r\n",
+    b"227 Entering Passive Mode (127,0,0,1,195,80).\r\n",
+    b"229 Entering Extended Passive Mode (|||50000|)\r\n",
+    b"150 Opening BINARY mode data connection for big.bin (1048576 bytes).\r\n",
+    b"226-File successfully transferred\r\n226 0.003 seconds (measured here), 300 Mbytes per second\r\n",
+    b"213 1048576\r\n",
+    b"213 20201213202400.123\r\n",
+    b"250-Listing /x\r\n type=file;size=3;modify=20201213202400;perm=r; /x\r\n250 End\r\n",
+    b"211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n PASV\r\n REST STREAM\r\n SIZE\r\n TVFS\r\n UTF8\r\n211 End\r\n",
+    b"200 Switching to Binary mode.\r\n",
+    b"550 Failed to open file.\r\n",
+];
+
+/// Frames every reply of `stream`, runs the typed parser that fits its code, and encodes
+/// a command for it. Returns a checksum so nothing is optimised away.
+fn session_round(framer: &mut ReplyFramer, stream: &[u8], out: &mut Vec<u8>) -> u64 {
+    let mut sum = 0u64;
+    let mut input = stream;
+    while !input.is_empty() {
+        let used = framer.push(input).unwrap();
+        input = &input[used..];
+        let Some(reply) = framer.reply() else {
+            continue;
+        };
+        sum += u64::from(reply.code().get());
+        sum += reply.lines().count() as u64;
+        out.clear();
+        let text = reply.text();
+        match reply.code() {
+            ReplyCode::ENTERING_PASSIVE_MODE => {
+                sum += u64::from(passive::parse_pasv(text).unwrap().port());
+                Command::Retr(b"big.bin").encode(out).unwrap();
+            }
+            ReplyCode::ENTERING_EXTENDED_PASSIVE_MODE => {
+                sum += u64::from(passive::parse_epsv(text).unwrap());
+                Command::Epsv.encode(out).unwrap();
+            }
+            ReplyCode::PATH_CREATED => {
+                sum += path::parse_257(text).unwrap().bytes().count() as u64;
+                Command::Pwd.encode(out).unwrap();
+            }
+            ReplyCode::FILE_STATUS => {
+                sum += size::parse_size(text).unwrap_or(0);
+                let t = FtpTime::find(text).ok();
+                sum += t.map_or(0, |t| t.unix_timestamp() as u64);
+                Command::Size(b"big.bin").encode(out).unwrap();
+            }
+            ReplyCode::ABOUT_TO_OPEN_DATA => {
+                sum += size::parse_transfer_size(text).unwrap_or(0);
+            }
+            ReplyCode::FILE_ACTION_OK => {
+                sum += mlsx::parse_mlst_reply(&reply).unwrap().size.unwrap_or(0);
+                Command::Mlst(Some(b"/x")).encode(out).unwrap();
+            }
+            ReplyCode::SYSTEM_STATUS => {
+                sum += ftp_core::feat::feature_lines(reply.raw()).count() as u64;
+                Command::Feat.encode(out).unwrap();
+            }
+            ReplyCode::NEED_PASSWORD => Command::Pass(Password(b"secret")).encode(out).unwrap(),
+            _ => Command::Noop.encode(out).unwrap(),
+        }
+        sum += out.len() as u64;
+    }
+    sum
+}
+
+#[test]
+fn no_allocation_per_reply_once_warm() {
+    COUNTING.with(|c| c.set(true));
+    let stream: Vec<u8> = REPLIES.concat();
+    let mut framer = ReplyFramer::new();
+    let mut out = Vec::with_capacity(512);
+    // Warm up: the framer's buffer grows to the longest reply once.
+    let expected = session_round(&mut framer, &stream, &mut out);
+
+    let rounds = 10_000usize.div_ceil(REPLIES.len());
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let mut total = 0u64;
+    for _ in 0..rounds {
+        total += session_round(&mut framer, &stream, &mut out);
+    }
+    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    assert_eq!(total, expected * rounds as u64);
+    assert_eq!(
+        after - before,
+        0,
+        "{} allocations over {} replies",
+        after - before,
+        rounds * REPLIES.len()
+    );
+    // The counter does count: a fresh framer allocates when it first stores a reply.
+    let mut cold = ReplyFramer::new();
+    cold.push(REPLIES[0]).unwrap();
+    assert!(ALLOCATIONS.load(Ordering::SeqCst) > after);
+}
