@@ -64,3 +64,8 @@ pub use feat::Capabilities;
 pub use framing::{FramerConfig, FramingError, ReplyFramer};
 pub use reply::{OwnedReply, Reply, ReplyCode};
 pub use time::FtpTime;
+
+/// The README's example compiles and runs as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctest;
