@@ -39,6 +39,18 @@ pub struct FtpTime {
 }
 
 impl FtpTime {
+    /// 1970-01-01T00:00:00Z.
+    pub const UNIX_EPOCH: FtpTime = FtpTime {
+        year: 1970,
+        month: 1,
+        day: 1,
+        hour: 0,
+        minute: 0,
+        second: 0,
+        nanosecond: 0,
+        fraction_digits: 0,
+    };
+
     /// A time from its fields, checked: month 1–12, a day that exists in that month, hour
     /// 0–23, minute 0–59, second 0–60 (a leap second), year 0–9999.
     pub fn new(
@@ -260,7 +272,7 @@ impl fmt::Debug for FtpTime {
 }
 
 const fn is_leap(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 const fn days_in_month(year: u16, month: u8) -> u8 {

@@ -2,28 +2,32 @@
 //! global allocator over 10 000 mixed replies, parsed by the typed parsers as a session
 //! would, and the commands that provoke them encoded into one reused buffer.
 //!
-//! Only allocations made on the test's own thread are counted: the test harness's main
-//! thread wakes up now and then and allocates on its own.
+//! Only allocations made on each test's own thread are counted: the test harness's main
+//! thread wakes up now and then and allocates on its own, and tests run in parallel.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ftp_core::command::Password;
+use ftp_core::session::{Client, Event, Instant, Op, Output, SessionConfig, Value};
 use ftp_core::{Command, FtpTime, ReplyCode, ReplyFramer, mlsx, passive, path, size};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
 thread_local! {
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn count() {
     if COUNTING.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
     }
+}
+
+/// Allocations made so far on this thread (while counting).
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
 }
 
 // SAFETY: forwards to the system allocator; only counts calls.
@@ -125,12 +129,12 @@ fn no_allocation_per_reply_once_warm() {
     let expected = session_round(&mut framer, &stream, &mut out);
 
     let rounds = 10_000usize.div_ceil(REPLIES.len());
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = allocations();
     let mut total = 0u64;
     for _ in 0..rounds {
         total += session_round(&mut framer, &stream, &mut out);
     }
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = allocations();
     assert_eq!(total, expected * rounds as u64);
     assert_eq!(
         after - before,
@@ -142,5 +146,63 @@ fn no_allocation_per_reply_once_warm() {
     // The counter does count: a fresh framer allocates when it first stores a reply.
     let mut cold = ReplyFramer::new();
     cold.push(REPLIES[0]).unwrap();
-    assert!(ALLOCATIONS.load(Ordering::SeqCst) > after);
+    assert!(allocations() > after);
+}
+
+/// One SIZE request through the session: submit, transmit, reply, completion.
+fn size_round(client: &mut Client, reply: &[u8]) -> u64 {
+    let mut got = 0;
+    client.submit(Op::Size(b"big.bin")).unwrap();
+    loop {
+        match client.poll_output(Instant::ZERO) {
+            Output::Transmit(bytes) => got += bytes.len() as u64,
+            Output::Wait(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    client.handle_control_data(reply, Instant::ZERO);
+    loop {
+        match client.poll_output(Instant::ZERO) {
+            Output::Event(Event::Completed {
+                value: Value::Size(n),
+                ..
+            }) => got += n,
+            Output::Wait(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got
+}
+
+#[test]
+fn no_allocation_per_session_command_once_warm() {
+    COUNTING.with(|c| c.set(true));
+    let config = SessionConfig {
+        feat_after_login: false,
+        ..SessionConfig::default()
+    };
+    let mut client = Client::new(config, Instant::ZERO);
+    client.handle_control_data(b"220 ready\r\n", Instant::ZERO);
+    while !matches!(client.poll_output(Instant::ZERO), Output::Wait(_)) {}
+    let reply = b"213 1048576\r\n";
+    // Warm up: queues and buffers reach their working size.
+    for _ in 0..10 {
+        size_round(&mut client, reply);
+    }
+    let before = allocations();
+    let mut total = 0;
+    for _ in 0..10_000 {
+        total += size_round(&mut client, reply);
+    }
+    let after = allocations();
+    assert_eq!(
+        total,
+        10_000 * (1_048_576 + b"SIZE big.bin\r\n".len() as u64)
+    );
+    assert_eq!(
+        after - before,
+        0,
+        "{} allocations over 10 000 SIZE requests",
+        after - before
+    );
 }

@@ -1,0 +1,193 @@
+//! Property tests of the session: random op sequences against a server answering random
+//! (valid, odd and invalid) replies in random chunks never panic, every submitted op ends
+//! in exactly one terminal event, and the outcome does not depend on chunking.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use ftp_core::FtpTime;
+use ftp_core::session::{Client, Event, Instant, Op, OpId, Output, SessionConfig};
+use proptest::prelude::*;
+
+const OPS: usize = 14;
+
+fn op(i: usize) -> Op<'static> {
+    match i % OPS {
+        0 => Op::Login {
+            user: b"u",
+            password: b"p",
+            account: Some(b"a"),
+        },
+        1 => Op::Cwd(b"/d"),
+        2 => Op::Pwd,
+        3 => Op::Size(b"f"),
+        4 => Op::Mdtm(b"f"),
+        5 => Op::Rename {
+            from: b"a",
+            to: b"b",
+        },
+        6 => Op::SetMtime {
+            path: b"f",
+            time: FtpTime::UNIX_EPOCH,
+        },
+        7 => Op::Feat,
+        8 => Op::Noop,
+        9 => Op::Raw(b"SITE X"),
+        10 => Op::Mkd(b"m"),
+        11 => Op::Stat(None),
+        12 => Op::ANONYMOUS,
+        _ => Op::Quit,
+    }
+}
+
+const REPLIES: &[&str] = &[
+    "110 MARK a = b\r\n",
+    "120 soon\r\n",
+    "150 Opening (12 bytes)\r\n",
+    "200 ok\r\n",
+    "202 superfluous\r\n",
+    "211-Features:\r\n SIZE\r\n UTF8\r\n MFMT\r\n211 End\r\n",
+    "213 12345\r\n",
+    "213 junk\r\n",
+    "213 20201213202400\r\n",
+    "215 UNIX Type: L8\r\n",
+    "220 hello\r\n",
+    "221 bye\r\n",
+    "226 done\r\n",
+    "230 in\r\n",
+    "250-multi\r\n250-line\r\n250 end\r\n",
+    "257 \"/x\" ok\r\n",
+    "257 unquoted\r\n",
+    "331 pass?\r\n",
+    "332 acct?\r\n",
+    "350 pending\r\n",
+    "421 going away\r\n",
+    "425 no data\r\n",
+    "500 what\r\n",
+    "502 not implemented\r\n",
+    "530 not logged in\r\n",
+    "550 no\r\n",
+    "garbage\r\n",
+    "200 a\r\n200 two replies at once\r\n",
+    "\r\n",
+];
+
+#[derive(Debug, Clone)]
+enum Step {
+    Submit(usize),
+    Reply(usize),
+    Time(u64),
+    Eof,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0..OPS).prop_map(Step::Submit),
+        6 => (0..REPLIES.len()).prop_map(Step::Reply),
+        1 => (0u64..40).prop_map(Step::Time),
+        1 => Just(Step::Eof),
+    ]
+}
+
+/// Runs the steps; replies are fed cut at `cuts`. Returns the outputs, described, and
+/// checks the per-op invariants.
+fn run(steps: &[Step], cuts: &[usize]) -> Result<Vec<String>, TestCaseError> {
+    let mut now = Instant::ZERO;
+    let mut client = Client::new(SessionConfig::default(), now);
+    let mut submitted: Vec<OpId> = Vec::new();
+    let mut terminal: BTreeMap<OpId, usize> = BTreeMap::new();
+    let mut closed = false;
+    let mut quit_submitted = false;
+    let mut log = Vec::new();
+    let mut cut = cuts.iter().cycle();
+    let drain = |client: &mut Client,
+                     now: Instant,
+                     log: &mut Vec<String>,
+                     terminal: &mut BTreeMap<OpId, usize>,
+                     closed: &mut bool|
+     -> Result<(), TestCaseError> {
+        for _ in 0..1000 {
+            let output = client.poll_output(now);
+            if let Output::Wait(deadline) = output {
+                prop_assert!(
+                    !*closed || deadline.is_none(),
+                    "a closed session has no deadline"
+                );
+                return Ok(());
+            }
+            prop_assert!(!*closed, "output after Closed: {output:?}");
+            log.push(format!("{output:?}"));
+            match output {
+                Output::Event(
+                    Event::Completed { op, .. }
+                    | Event::Rejected { op, .. }
+                    | Event::Failed { op, .. },
+                ) => *terminal.entry(op).or_default() += 1,
+                Output::Event(Event::Closed(_)) => *closed = true,
+                _ => {}
+            }
+        }
+        Err(TestCaseError::fail("poll_output never returned Wait"))
+    };
+    drain(&mut client, now, &mut log, &mut terminal, &mut closed)?;
+    for step in steps {
+        match step {
+            Step::Submit(i) => match client.submit(op(*i)) {
+                Ok(id) => {
+                    prop_assert!(!quit_submitted, "no op is accepted after QUIT");
+                    quit_submitted = *i % OPS == OPS - 1;
+                    submitted.push(id);
+                }
+                Err(_) => prop_assert!(client.is_closed() || quit_submitted),
+            },
+            Step::Reply(i) => {
+                let bytes = REPLIES[*i].as_bytes();
+                let n = cut.next().map_or(bytes.len(), |c| c % (bytes.len() + 1));
+                client.handle_control_data(&bytes[..n], now);
+                client.handle_control_data(&bytes[n..], now);
+            }
+            Step::Time(s) => {
+                now = now + Duration::from_secs(*s);
+                client.handle_timeout(now);
+            }
+            Step::Eof => client.handle_control_eof(now),
+        }
+        drain(&mut client, now, &mut log, &mut terminal, &mut closed)?;
+    }
+    // Whatever is still pending ends when the connection does.
+    client.handle_control_eof(now);
+    drain(&mut client, now, &mut log, &mut terminal, &mut closed)?;
+    prop_assert!(closed, "the session must be closed after EOF");
+    for id in &submitted {
+        prop_assert_eq!(
+            terminal.get(id).copied(),
+            Some(1),
+            "op {:?} must end exactly once",
+            id
+        );
+    }
+    prop_assert_eq!(terminal.len(), submitted.len());
+    Ok(log)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn every_op_ends_exactly_once_and_nothing_panics(
+        steps in prop::collection::vec(step(), 0..60),
+        cuts in prop::collection::vec(any::<usize>(), 1..10),
+    ) {
+        run(&steps, &cuts)?;
+    }
+
+    #[test]
+    fn sessions_do_not_depend_on_chunking(
+        steps in prop::collection::vec(step(), 0..60),
+        cuts in prop::collection::vec(any::<usize>(), 1..10),
+    ) {
+        let whole = run(&steps, &[])?;
+        let cut = run(&steps, &cuts)?;
+        prop_assert_eq!(whole, cut);
+    }
+}
