@@ -18,6 +18,7 @@
 //! | [`feat`] | FEAT replies and the [`Capabilities`] they announce | RFC 2389 §3 |
 //! | [`mlsx`] | MLST / MLSD fact lines | RFC 3659 §7 |
 //! | [`command`] | [`Command`]: the command encoder | RFC 959 §5.3, RFC 2428, RFC 3659, RFC 4217 |
+//! | [`transfer`] | data-channel modes and the rule that ends a transfer | RFC 959 §3.2, RFC 2428 |
 //! | [`session`] | [`Client`](session::Client): the session state machine (control channel so far) | RFC 959 §5.4, RFC 2389, RFC 7151 |
 //!
 //! # Example: frame a reply stream and read a typed reply
@@ -59,6 +60,7 @@ pub mod reply;
 pub mod session;
 pub mod size;
 pub mod time;
+pub mod transfer;
 
 pub use command::{Command, CommandError};
 pub use error::ParseError;

@@ -31,8 +31,13 @@
 //! ```
 //! use core::time::Duration;
 //! use ftp_core::session::{Client, Event, Instant, Op, Output, SessionConfig, Value};
+//! use ftp_core::transfer::ControlAddresses;
 //!
-//! let mut client = Client::new(SessionConfig::default(), Instant::ZERO);
+//! let addrs = ControlAddresses {
+//!     local: "127.0.0.1:40000".parse().unwrap(),
+//!     peer: "127.0.0.1:21".parse().unwrap(),
+//! };
+//! let mut client = Client::new(SessionConfig::default(), addrs, Instant::ZERO);
 //! let login = client.submit(Op::Login { user: b"alice", password: b"secret", account: None })?;
 //! let size = client.submit(Op::Size(b"big.iso"))?;
 //!
@@ -75,13 +80,21 @@ use core::fmt;
 use core::ops::Add;
 use core::time::Duration;
 
-use crate::command::{Command, CommandError, Password};
+use core::net::{IpAddr, SocketAddr};
+
+use crate::command::{Command, CommandError, Password, TransferType};
 use crate::error::ParseError;
 use crate::feat::{Capabilities, Feature};
 use crate::framing::{FramerConfig, FramingError, ReplyFramer};
+use crate::mlsx::{MlsxEntry, parse_mlst_reply};
+use crate::passive::{parse_epsv, parse_pasv};
 use crate::path::{QuotedPath, parse_257};
 use crate::reply::{Reply, ReplyCode};
+use crate::size::parse_transfer_size;
 use crate::time::FtpTime;
+use crate::transfer::{
+    ControlAddresses, DataEnd, DataFailure, DataMode, Direction, Join, JoinOutcome, StoreMode,
+};
 
 /// A point in time on the driver's monotonic clock, as a duration since any fixed start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -126,6 +139,17 @@ pub struct SessionConfig {
     /// Send `OPTS UTF8 ON` when FEAT lists UTF8 (RFC 2640). A refusal is harmless
     /// (pure-ftpd answers 504 although it lists UTF8). Default on.
     pub utf8: bool,
+    /// How data connections are made. Default: EPSV, falling back to PASV.
+    pub data_mode: DataMode,
+    /// Dial the address a 227 reply names instead of the control peer's. Off by default:
+    /// the address can point anywhere (CVE-2020-8284, CVE-2021-4189); turn it on only for
+    /// servers that really put data on another host.
+    pub trust_pasv_address: bool,
+    /// In active mode, accept a data connection from another IP than the control peer.
+    /// Off by default.
+    pub accept_foreign_data_peer: bool,
+    /// How long a data connection may take to connect or be accepted. Default 30 s.
+    pub data_timeout: Duration,
 }
 
 impl Default for SessionConfig {
@@ -137,6 +161,10 @@ impl Default for SessionConfig {
             client_name: None,
             feat_after_login: true,
             utf8: true,
+            data_mode: DataMode::Auto,
+            trust_pasv_address: false,
+            accept_foreign_data_peer: false,
+            data_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -215,6 +243,42 @@ pub enum Op<'a> {
     Raw(&'a [u8]),
     /// `QUIT`: closes the session after the reply.
     Quit,
+    /// Download a file (`TYPE I`, `REST offset` when `offset > 0`, `RETR`).
+    Retr {
+        /// The file.
+        path: &'a [u8],
+        /// Where to start, for a resumed download.
+        offset: u64,
+    },
+    /// Upload a file (`TYPE I`, then `STOR`, `APPE` or `STOU`; `REST offset` + `STOR` to
+    /// resume). The driver writes the data after [`Event::DataReady`] and calls
+    /// [`Client::finish_upload`] at the end.
+    Stor {
+        /// The file (a name hint for `STOU`; empty for none).
+        path: &'a [u8],
+        /// Replace, append or unique.
+        mode: StoreMode,
+        /// Where to resume (with [`StoreMode::Replace`]).
+        offset: u64,
+    },
+    /// `LIST [path]` (`TYPE A`): the raw listing on the data channel.
+    List(Option<&'a [u8]>),
+    /// `NLST [path]` (`TYPE A`): names on the data channel.
+    Nlst(Option<&'a [u8]>),
+    /// `MLSD [path]` (`TYPE A`): machine-readable entries on the data channel.
+    Mlsd(Option<&'a [u8]>),
+    /// `MLST [path]`: one machine-readable entry on the control channel:
+    /// [`Value::Entry`].
+    Mlst(Option<&'a [u8]>),
+    /// A raw command that opens a data channel (ftplib's `transfercmd`).
+    RawData {
+        /// The command line.
+        command: &'a [u8],
+        /// Which way the data goes.
+        direction: Direction,
+        /// `TYPE A` (true) or `TYPE I` (false) first.
+        ascii: bool,
+    },
 }
 
 impl fmt::Debug for Op<'_> {
@@ -254,6 +318,13 @@ impl Op<'_> {
             Op::Opts(_) => OpKind::Opts,
             Op::Raw(_) => OpKind::Raw,
             Op::Quit => OpKind::Quit,
+            Op::Retr { .. } => OpKind::Retr,
+            Op::Stor { .. } => OpKind::Stor,
+            Op::List(_) => OpKind::List,
+            Op::Nlst(_) => OpKind::Nlst,
+            Op::Mlsd(_) => OpKind::Mlsd,
+            Op::Mlst(_) => OpKind::Mlst,
+            Op::RawData { .. } => OpKind::RawData,
         }
     }
 }
@@ -304,6 +375,44 @@ pub enum OpKind {
     Quit,
     /// The session's own `CLNT` after login.
     Clnt,
+    /// [`Op::Retr`].
+    Retr,
+    /// [`Op::Stor`].
+    Stor,
+    /// [`Op::List`].
+    List,
+    /// [`Op::Nlst`].
+    Nlst,
+    /// [`Op::Mlsd`].
+    Mlsd,
+    /// [`Op::Mlst`].
+    Mlst,
+    /// [`Op::RawData`].
+    RawData,
+}
+
+impl OpKind {
+    /// Whether the op moves data over a data connection.
+    pub fn is_transfer(self) -> bool {
+        matches!(
+            self,
+            OpKind::Retr
+                | OpKind::Stor
+                | OpKind::List
+                | OpKind::Nlst
+                | OpKind::Mlsd
+                | OpKind::RawData
+        )
+    }
+}
+
+/// A call that does not fit the session's state (a programming error of the caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UsageError {
+    /// `finish_upload` for an op that is not an upload whose data channel is ready.
+    #[error("no upload of that op is in progress")]
+    NoUploadInProgress,
 }
 
 /// Why [`Client::submit`] refused an op. Nothing was queued.
@@ -343,6 +452,17 @@ pub enum OpError {
     /// A configured HOST or CLNT name cannot be sent (CR, LF or NUL in it, or empty).
     #[error("invalid configured name: {0}")]
     InvalidConfig(CommandError),
+    /// The data channel failed; the server's final reply was positive, but the data did
+    /// not all arrive (or was never sent).
+    #[error("data connection failed: {0:?}")]
+    Data(DataFailure),
+    /// The data channel ended without a clean close (a TLS download without
+    /// close_notify): the data may be truncated.
+    #[error("the data connection ended uncleanly after {bytes} bytes")]
+    UncleanDataEnd {
+        /// Bytes received.
+        bytes: u64,
+    },
     /// The session closed before the op could finish.
     #[error("the session closed before the op finished")]
     SessionClosed,
@@ -392,6 +512,10 @@ pub enum Value<'a> {
     Time(FtpTime),
     /// FEAT succeeded; see [`Client::capabilities`].
     Features,
+    /// A transfer completed: the bytes moved over the data channel.
+    Transferred(u64),
+    /// The entry of an MLST reply.
+    Entry(MlsxEntry<'a>),
 }
 
 /// Something the driver must do.
@@ -400,6 +524,39 @@ pub enum Value<'a> {
 pub enum Action {
     /// Close the control connection (after QUIT's reply, or on a fatal error).
     CloseControl,
+    /// Open the data connection of `op` to `addr`, then report
+    /// [`Client::handle_data_connected`] (or [`Client::handle_data_failed`]).
+    ConnectData {
+        /// The op.
+        op: OpId,
+        /// Where to connect.
+        addr: SocketAddr,
+    },
+    /// Listen for the active-mode data connection of `op` on `ip` (any port, or one of a
+    /// configured range), then report [`Client::handle_data_listening`].
+    ListenData {
+        /// The op.
+        op: OpId,
+        /// The local address to bind.
+        ip: IpAddr,
+    },
+    /// Accept the server's connection on the listener of `op`, then report
+    /// [`Client::handle_data_connected`] with the peer's address.
+    AcceptData {
+        /// The op.
+        op: OpId,
+    },
+    /// The upload of `op` is finished: end the data stream (TLS close_notify, then FIN,
+    /// then read to EOF), then report [`Client::handle_data_end`].
+    ShutdownData {
+        /// The op.
+        op: OpId,
+    },
+    /// Close the data connection of `op` now, without waiting (the transfer failed).
+    CloseData {
+        /// The op.
+        op: OpId,
+    },
 }
 
 /// Something that happened, for the caller.
@@ -447,6 +604,17 @@ pub enum Event<'a> {
     },
     /// The session is closed: `None` after QUIT, else the fatal error.
     Closed(Option<SessionError>),
+    /// The data connection of a transfer is up and the server accepted the command: move
+    /// the data now. A download reads to EOF and reports [`Client::handle_data_end`]; an
+    /// upload writes, then calls [`Client::finish_upload`].
+    DataReady {
+        /// The op.
+        op: OpId,
+        /// Which way the data goes.
+        direction: Direction,
+        /// The size the server announced in its 1xx reply, if it did.
+        size: Option<u64>,
+    },
 }
 
 /// The next thing the driver must do. See [`Client::poll_output`].
@@ -479,12 +647,20 @@ enum StoredValue {
     Size(u64),
     Time(FtpTime),
     Features,
+    Transferred(u64),
+    Entry,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Record {
-    Transmit { range: (u32, u32), arms_timer: bool },
+    Transmit {
+        range: (u32, u32),
+        arms_timer: bool,
+    },
     Action(Action),
+    /// An action that starts the data timer when handed out.
+    DataAction(Action),
+    DataReady(OpId, Direction, Option<u64>),
     Greeting(StoredReply),
     Info(Option<OpId>, StoredReply),
     Completed(OpId, OpKind, StoredReply, StoredValue),
@@ -506,6 +682,18 @@ enum Stage {
     MdtmSet,
     /// The op's only command.
     Single,
+    Type,
+    Epsv,
+    Pasv,
+    /// Waiting for the active-mode listener.
+    Listen,
+    Eprt,
+    Port,
+    /// Waiting for the passive-mode connection.
+    Connect,
+    Rest,
+    /// The transfer command is out: waiting for its replies and the data channel's end.
+    Transfer,
 }
 
 /// A queued op: arguments live in `args` (a reused buffer), as ranges.
@@ -518,6 +706,15 @@ struct Pending {
     args: [Option<(u32, u32)>; 3],
     time: Option<FtpTime>,
     stage: Stage,
+    /// Its first command (or action) went out: it owns the wire until it ends.
+    started: bool,
+    offset: u64,
+    store: StoreMode,
+    direction: Direction,
+    ascii: bool,
+    /// The passive address to dial, or the active listener's address.
+    data_addr: Option<SocketAddr>,
+    join: Join,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -545,20 +742,32 @@ enum Step {
 /// The sans-IO FTP client session. See the [module docs](self).
 pub struct Client {
     config: SessionConfig,
+    addrs: ControlAddresses,
     state: State,
     framer: ReplyFramer,
-    /// Ops not yet finished; the front one is on the wire when `in_flight`.
+    /// Ops not yet finished; the front one owns the wire once `started`.
     queue: VecDeque<Pending>,
+    /// A command is on the wire, waiting for its (final) reply.
     in_flight: bool,
     /// Argument bytes of queued ops.
     args: Vec<u8>,
     /// Outputs not yet drained, and the bytes they refer to.
     records: VecDeque<Record>,
     arena: Vec<u8>,
+    /// The final reply of a transfer whose data channel has not ended yet.
+    held: Vec<u8>,
+    held_meta: Option<(ReplyCode, bool, bool)>,
     next_id: u64,
     reply_deadline: Option<Instant>,
+    data_deadline: Option<Instant>,
     capabilities: Option<Capabilities>,
     utf8_on: bool,
+    /// The TYPE in force: `Some(true)` ASCII, `Some(false)` image.
+    ascii_type: Option<bool>,
+    epsv_refused: bool,
+    eprt_refused: bool,
+    /// A transfer got its final reply without a 1xx: one late 1xx may still come.
+    late_preliminary: Option<OpId>,
 }
 
 impl fmt::Debug for Client {
@@ -568,18 +777,20 @@ impl fmt::Debug for Client {
             .field("queued", &self.queue.len())
             .field("in_flight", &self.in_flight)
             .field("reply_deadline", &self.reply_deadline)
+            .field("data_deadline", &self.data_deadline)
             .finish()
     }
 }
 
 impl Client {
-    /// A session whose control connection was just established at `now`: it waits for
-    /// the greeting (for implicit TLS, start `now` when the handshake is done).
-    pub fn new(config: SessionConfig, now: Instant) -> Self {
+    /// A session whose control connection between `addrs` was just established at `now`:
+    /// it waits for the greeting (for implicit TLS, start `now` when the handshake is done).
+    pub fn new(config: SessionConfig, addrs: ControlAddresses, now: Instant) -> Self {
         let framer = ReplyFramer::with_config(config.framer);
         let reply_deadline = Some(now + config.reply_timeout);
         Client {
             config,
+            addrs,
             state: State::Greeting,
             framer,
             queue: VecDeque::new(),
@@ -587,10 +798,17 @@ impl Client {
             args: Vec::new(),
             records: VecDeque::new(),
             arena: Vec::new(),
+            held: Vec::new(),
+            held_meta: None,
             next_id: 0,
             reply_deadline,
+            data_deadline: None,
             capabilities: None,
             utf8_on: false,
+            ascii_type: None,
+            epsv_refused: false,
+            eprt_refused: false,
+            late_preliminary: None,
         }
     }
 
@@ -622,18 +840,20 @@ impl Client {
         }
         let mut args = [None; 3];
         let mut time = None;
+        let (mut offset, mut store, mut direction, mut ascii) =
+            (0, StoreMode::Replace, Direction::Download, false);
         let buf = &mut self.args;
-        let mut store = |slot: usize, bytes: &[u8]| args[slot] = Some(push_arg(buf, bytes));
+        let mut keep = |slot: usize, bytes: &[u8]| args[slot] = Some(push_arg(buf, bytes));
         let stage = match op {
             Op::Login {
                 user,
                 password,
                 account,
             } => {
-                store(0, user);
-                store(1, password);
+                keep(0, user);
+                keep(1, password);
                 if let Some(account) = account {
-                    store(2, account);
+                    keep(2, account);
                 }
                 if self.config.host.is_some() {
                     Stage::Host
@@ -642,14 +862,44 @@ impl Client {
                 }
             }
             Op::Rename { from, to } => {
-                store(0, from);
-                store(1, to);
+                keep(0, from);
+                keep(1, to);
                 Stage::Rnfr
             }
             Op::SetMtime { path, time: t } => {
-                store(0, path);
+                keep(0, path);
                 time = Some(t);
                 Stage::Mfmt
+            }
+            Op::Retr { path, offset: o } => {
+                keep(0, path);
+                offset = o;
+                Stage::Type
+            }
+            Op::Stor {
+                path,
+                mode,
+                offset: o,
+            } => {
+                keep(0, path);
+                (offset, store, direction) = (o, mode, Direction::Upload);
+                Stage::Type
+            }
+            Op::List(a) | Op::Nlst(a) | Op::Mlsd(a) => {
+                if let Some(a) = a {
+                    keep(0, a);
+                }
+                ascii = true;
+                Stage::Type
+            }
+            Op::RawData {
+                command,
+                direction: d,
+                ascii: a,
+            } => {
+                keep(0, command);
+                (direction, ascii) = (d, a);
+                Stage::Type
             }
             Op::Cwd(a)
             | Op::Mkd(a)
@@ -661,8 +911,9 @@ impl Client {
             | Op::Opts(a)
             | Op::Raw(a)
             | Op::Stat(Some(a))
-            | Op::Help(Some(a)) => {
-                store(0, a);
+            | Op::Help(Some(a))
+            | Op::Mlst(Some(a)) => {
+                keep(0, a);
                 Stage::Single
             }
             Op::Cdup
@@ -672,7 +923,8 @@ impl Client {
             | Op::Feat
             | Op::Quit
             | Op::Stat(None)
-            | Op::Help(None) => Stage::Single,
+            | Op::Help(None)
+            | Op::Mlst(None) => Stage::Single,
         };
         let id = OpId(self.next_id);
         self.next_id += 1;
@@ -683,6 +935,13 @@ impl Client {
             args,
             time,
             stage,
+            started: false,
+            offset,
+            store,
+            direction,
+            ascii,
+            data_addr: None,
+            join: Join::default(),
         });
         self.advance();
         Ok(id)
@@ -715,6 +974,18 @@ impl Client {
             Op::Raw(a) => Command::Raw(a).validate(),
             Op::Stat(a) => Command::Stat(a).validate(),
             Op::Help(a) => Command::Help(a).validate(),
+            Op::Retr { path, .. } => Command::Retr(path).validate(),
+            Op::Stor {
+                path,
+                mode: StoreMode::Unique,
+                ..
+            } => Command::Stou((!path.is_empty()).then_some(path)).validate(),
+            Op::Stor { path, .. } => Command::Stor(path).validate(),
+            Op::List(a) => Command::List(a).validate(),
+            Op::Nlst(a) => Command::Nlst(a).validate(),
+            Op::Mlsd(a) => Command::Mlsd(a).validate(),
+            Op::Mlst(a) => Command::Mlst(a).validate(),
+            Op::RawData { command, .. } => Command::Raw(command).validate(),
             Op::Cdup | Op::Pwd | Op::Noop | Op::Syst | Op::Feat | Op::Quit => Ok(()),
         }
     }
@@ -759,9 +1030,114 @@ impl Client {
 
     /// Time has passed: fires the deadlines that are due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.state != State::Closed && self.reply_deadline.is_some_and(|d| d <= now) {
-            self.fail(SessionError::ReplyTimeout);
+        if self.state == State::Closed {
+            return;
         }
+        if self.reply_deadline.is_some_and(|d| d <= now) {
+            self.fail(SessionError::ReplyTimeout);
+            return;
+        }
+        if self.data_deadline.is_some_and(|d| d <= now) {
+            self.data_deadline = None;
+            if let Some(op) = self.active_transfer() {
+                self.records
+                    .push_back(Record::Action(Action::CloseData { op }));
+                self.data_failed(DataFailure::Timeout, now);
+            }
+        }
+    }
+
+    /// The active-mode listener of `op` is bound to `addr`.
+    pub fn handle_data_listening(&mut self, op: OpId, addr: SocketAddr, now: Instant) {
+        let _ = now;
+        let Some(p) = self.transfer_front(op) else {
+            return;
+        };
+        if p.stage != Stage::Listen {
+            return;
+        }
+        self.data_deadline = None;
+        let announced = match self.config.data_mode {
+            DataMode::Active {
+                external_ip: Some(ip),
+            } => SocketAddr::new(ip, addr.port()),
+            _ => addr,
+        };
+        let use_port = self.eprt_refused && announced.is_ipv4();
+        if let Some(front) = self.queue.front_mut() {
+            front.data_addr = Some(announced);
+        }
+        self.enter(if use_port { Stage::Port } else { Stage::Eprt });
+    }
+
+    /// The data connection of `op` is up; `peer` is the server's end.
+    pub fn handle_data_connected(&mut self, op: OpId, peer: SocketAddr, now: Instant) {
+        let active = matches!(self.config.data_mode, DataMode::Active { .. });
+        let Some(p) = self.transfer_front(op) else {
+            return;
+        };
+        if p.join.connected || p.join.data_done() {
+            return;
+        }
+        self.data_deadline = None;
+        if active && !self.config.accept_foreign_data_peer && peer.ip() != self.addrs.peer.ip() {
+            // Someone else connected to our listener: never take data from it.
+            self.records
+                .push_back(Record::Action(Action::CloseData { op }));
+            self.data_failed(DataFailure::ForeignPeer, now);
+            return;
+        }
+        if let Some(front) = self.queue.front_mut() {
+            front.join.connected = true;
+        }
+        if p.stage == Stage::Connect {
+            self.after_data_setup();
+        } else {
+            self.report_ready();
+        }
+    }
+
+    /// The data channel of `op` ended: EOF of a download, or the end of the shutdown of an
+    /// upload (after [`Action::ShutdownData`]).
+    pub fn handle_data_end(&mut self, op: OpId, end: DataEnd, now: Instant) {
+        let Some(p) = self.transfer_front(op) else {
+            return;
+        };
+        if p.join.data_done() {
+            return;
+        }
+        self.data_deadline = None;
+        if let Some(front) = self.queue.front_mut() {
+            front.join.data_end = Some(end);
+        }
+        self.try_finish_transfer(now);
+    }
+
+    /// The data channel of `op` failed (connect, accept, TLS, reset, …).
+    pub fn handle_data_failed(&mut self, op: OpId, failure: DataFailure, now: Instant) {
+        let Some(p) = self.transfer_front(op) else {
+            return;
+        };
+        if p.join.data_done() {
+            return;
+        }
+        self.data_deadline = None;
+        self.data_failed(failure, now);
+    }
+
+    /// The caller has written all of an upload: the session asks the driver to shut the
+    /// data channel down ([`Action::ShutdownData`]), then waits for its end and the reply.
+    pub fn finish_upload(&mut self, op: OpId) -> Result<(), UsageError> {
+        let Some(p) = self.transfer_front(op) else {
+            return Err(UsageError::NoUploadInProgress);
+        };
+        let j = p.join;
+        if p.direction != Direction::Upload || !j.ready_reported || j.data_done() {
+            return Err(UsageError::NoUploadInProgress);
+        }
+        self.records
+            .push_back(Record::Action(Action::ShutdownData { op }));
+        Ok(())
     }
 
     /// The next output, in the order the driver must act on them. Call until it returns
@@ -770,7 +1146,11 @@ impl Client {
         let Some(record) = self.records.pop_front() else {
             // Everything handed out was acted on: the buffers can be reused.
             self.arena.clear();
-            return Output::Wait(self.reply_deadline);
+            let deadline = match (self.reply_deadline, self.data_deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            return Output::Wait(deadline);
         };
         let arena = &self.arena;
         let reply = |s: StoredReply| {
@@ -791,6 +1171,17 @@ impl Client {
                 Output::Transmit(&self.arena[range.0 as usize..range.1 as usize])
             }
             Record::Action(action) => Output::Action(action),
+            Record::DataAction(action) => {
+                if self.state != State::Closed {
+                    self.data_deadline = Some(now + self.config.data_timeout);
+                }
+                Output::Action(action)
+            }
+            Record::DataReady(op, direction, size) => Output::Event(Event::DataReady {
+                op,
+                direction,
+                size,
+            }),
             Record::Greeting(s) => Output::Event(Event::Greeting(reply(s))),
             Record::Info(op, s) => Output::Event(Event::Info {
                 op,
@@ -798,13 +1189,17 @@ impl Client {
             }),
             Record::Completed(op, kind, s, value) => {
                 let reply = reply(s);
+                // Path and Entry were checked when the reply arrived.
                 let value = match value {
                     StoredValue::None => Value::None,
-                    // Checked when the reply arrived.
                     StoredValue::Path => parse_257(reply.text()).map_or(Value::None, Value::Path),
+                    StoredValue::Entry => {
+                        parse_mlst_reply(&reply).map_or(Value::None, Value::Entry)
+                    }
                     StoredValue::Size(n) => Value::Size(n),
                     StoredValue::Time(t) => Value::Time(t),
                     StoredValue::Features => Value::Features,
+                    StoredValue::Transferred(n) => Value::Transferred(n),
                 };
                 Output::Event(Event::Completed {
                     op,
@@ -823,15 +1218,100 @@ impl Client {
         }
     }
 
-    /// Sends the next command if nothing is on the wire.
+    /// The front op, if it is the transfer `op` in progress.
+    fn transfer_front(&self, op: OpId) -> Option<Pending> {
+        if self.state == State::Closed {
+            return None;
+        }
+        self.queue
+            .front()
+            .filter(|p| p.id == op && p.started && p.kind.is_transfer())
+            .copied()
+    }
+
+    /// The transfer whose data channel is being set up or used, if any.
+    fn active_transfer(&self) -> Option<OpId> {
+        self.queue
+            .front()
+            .filter(|p| p.started && p.kind.is_transfer() && !p.join.data_done())
+            .map(|p| p.id)
+    }
+
+    /// Starts the front op if nothing owns the wire.
     fn advance(&mut self) {
-        if self.state != State::Ready || self.in_flight {
+        if self.state != State::Ready {
             return;
         }
-        let Some(&pending) = self.queue.front() else {
+        let Some(front) = self.queue.front_mut() else {
             return;
         };
-        self.send(&pending);
+        if front.started {
+            return;
+        }
+        front.started = true;
+        let stage = front.stage;
+        let wants_ascii = front.ascii;
+        if stage == Stage::Type && self.ascii_type == Some(wants_ascii) {
+            // TYPE only when it changes.
+            self.after_type();
+        } else {
+            self.enter(stage);
+        }
+    }
+
+    /// The data setup that follows TYPE.
+    fn after_type(&mut self) {
+        let stage = match self.config.data_mode {
+            DataMode::Auto if self.epsv_refused => Stage::Pasv,
+            DataMode::Auto | DataMode::ExtendedPassive => Stage::Epsv,
+            DataMode::Passive => Stage::Pasv,
+            DataMode::Active { .. } => Stage::Listen,
+        };
+        self.enter(stage);
+    }
+
+    /// What follows a working data connection setup: REST for an offset, then the command.
+    fn after_data_setup(&mut self) {
+        let offset = self.queue.front().map_or(0, |p| p.offset);
+        self.enter(if offset > 0 {
+            Stage::Rest
+        } else {
+            Stage::Transfer
+        });
+    }
+
+    /// Moves the front op to `stage` and does what that stage starts with.
+    fn enter(&mut self, stage: Stage) {
+        let Some(front) = self.queue.front_mut() else {
+            return;
+        };
+        front.stage = stage;
+        let p = *front;
+        match stage {
+            Stage::Listen => {
+                let ip = self.addrs.local.ip();
+                self.records
+                    .push_back(Record::DataAction(Action::ListenData { op: p.id, ip }));
+            }
+            Stage::Connect => {
+                if let Some(addr) = p.data_addr {
+                    self.records
+                        .push_back(Record::DataAction(Action::ConnectData { op: p.id, addr }));
+                }
+            }
+            _ => {
+                self.send(&p);
+                if stage == Stage::Transfer && self.state != State::Closed {
+                    if let Some(front) = self.queue.front_mut() {
+                        front.join.command_sent = true;
+                    }
+                    if matches!(self.config.data_mode, DataMode::Active { .. }) {
+                        self.records
+                            .push_back(Record::DataAction(Action::AcceptData { op: p.id }));
+                    }
+                }
+            }
+        }
     }
 
     fn send(&mut self, pending: &Pending) {
@@ -851,6 +1331,33 @@ impl Client {
             (OpKind::Rename, _) => Command::Rnto(arg(1).unwrap_or_default()),
             (OpKind::SetMtime, Stage::MdtmSet) => Command::MdtmSet(time, arg0),
             (OpKind::SetMtime, _) => Command::Mfmt(time, arg0),
+            (_, Stage::Type) => Command::Type(if pending.ascii {
+                TransferType::Ascii
+            } else {
+                TransferType::Image
+            }),
+            (_, Stage::Epsv) => Command::Epsv,
+            (_, Stage::Pasv) => Command::Pasv,
+            (_, Stage::Eprt) => match pending.data_addr {
+                Some(addr) => Command::Eprt(addr),
+                None => Command::Epsv,
+            },
+            (_, Stage::Port) => match pending.data_addr {
+                Some(SocketAddr::V4(addr)) => Command::Port(addr),
+                _ => Command::Pasv,
+            },
+            (_, Stage::Rest) => Command::Rest(pending.offset),
+            (OpKind::Retr, _) => Command::Retr(arg0),
+            (OpKind::Stor, _) => match pending.store {
+                StoreMode::Replace => Command::Stor(arg0),
+                StoreMode::Append => Command::Appe(arg0),
+                StoreMode::Unique => Command::Stou(arg(0).filter(|a| !a.is_empty())),
+            },
+            (OpKind::List, _) => Command::List(arg(0)),
+            (OpKind::Nlst, _) => Command::Nlst(arg(0)),
+            (OpKind::Mlsd, _) => Command::Mlsd(arg(0)),
+            (OpKind::Mlst, _) => Command::Mlst(arg(0)),
+            (OpKind::RawData, _) => Command::Raw(arg0),
             (OpKind::Cwd, _) => Command::Cwd(arg0),
             (OpKind::Cdup, _) => Command::Cdup,
             (OpKind::Pwd, _) => Command::Pwd,
@@ -887,7 +1394,6 @@ impl Client {
     }
 
     fn on_reply(&mut self, reply: StoredReply, now: Instant) {
-        let _ = now;
         let code = reply.code;
         match self.state {
             State::Closed => {}
@@ -903,6 +1409,17 @@ impl Client {
                 _ => self.fail(SessionError::BadGreeting { code }),
             },
             State::Ready => {
+                if code.is_preliminary()
+                    && let Some(op) = self.late_preliminary.take()
+                {
+                    // A 1xx after a transfer's final reply (servers that send the 2xx
+                    // first): informational, nothing is out of step.
+                    self.records.push_back(Record::Info(Some(op), reply));
+                    return;
+                }
+                if !code.is_preliminary() {
+                    self.late_preliminary = None;
+                }
                 let Some(&pending) = self.queue.front().filter(|_| self.in_flight) else {
                     let error = if code == ReplyCode::SERVICE_NOT_AVAILABLE {
                         SessionError::ServiceNotAvailable
@@ -912,8 +1429,12 @@ impl Client {
                     self.fail(error);
                     return;
                 };
+                if pending.stage == Stage::Transfer {
+                    self.on_transfer_reply(pending, reply, now);
+                    return;
+                }
                 if code.is_preliminary() {
-                    // Not expected for control-only commands, but a final reply follows:
+                    // Not expected outside a transfer, but a final reply follows:
                     // report it and keep waiting.
                     let op = (!pending.internal).then_some(pending.id);
                     self.records.push_back(Record::Info(op, reply));
@@ -922,12 +1443,7 @@ impl Client {
                 self.in_flight = false;
                 self.reply_deadline = None;
                 if code == ReplyCode::SERVICE_NOT_AVAILABLE {
-                    if !pending.internal {
-                        self.records
-                            .push_back(Record::Rejected(pending.id, pending.kind, reply));
-                    }
-                    self.queue.pop_front();
-                    self.fail(SessionError::ServiceNotAvailable);
+                    self.end_with_421(pending, reply);
                     return;
                 }
                 let step = self.step(&pending, reply);
@@ -936,21 +1452,196 @@ impl Client {
         }
     }
 
+    /// A 421 ends the op with it and closes the session.
+    fn end_with_421(&mut self, pending: Pending, reply: StoredReply) {
+        if pending.kind.is_transfer() && pending.started && !pending.join.data_done() {
+            self.records
+                .push_back(Record::Action(Action::CloseData { op: pending.id }));
+        }
+        if !pending.internal {
+            self.records
+                .push_back(Record::Rejected(pending.id, pending.kind, reply));
+        }
+        self.queue.pop_front();
+        self.fail(SessionError::ServiceNotAvailable);
+    }
+
+    /// A reply to the transfer command: a 1xx (the data is coming), or the final one.
+    fn on_transfer_reply(&mut self, pending: Pending, reply: StoredReply, now: Instant) {
+        let code = reply.code;
+        if code.is_preliminary() {
+            let size = parse_transfer_size(stored_text(&self.arena, reply));
+            if let Some(front) = self.queue.front_mut() {
+                front.join.accepted = true;
+                front.join.size_hint = size;
+            }
+            // The final reply comes after the data: the data channel's own timers
+            // (connect, idle) watch the transfer meanwhile.
+            self.reply_deadline = None;
+            self.records
+                .push_back(Record::Info(Some(pending.id), reply));
+            self.report_ready();
+            return;
+        }
+        self.in_flight = false;
+        self.reply_deadline = None;
+        if code == ReplyCode::SERVICE_NOT_AVAILABLE {
+            self.end_with_421(pending, reply);
+            return;
+        }
+        // Keep the final reply until the data channel has ended too.
+        self.held.clear();
+        self.held
+            .extend_from_slice(&self.arena[reply.range.0 as usize..reply.range.1 as usize]);
+        self.held_meta = Some((code, reply.multiline, reply.truncated));
+        let positive = code.is_completion();
+        if !pending.join.accepted {
+            self.late_preliminary = Some(pending.id);
+        }
+        if let Some(front) = self.queue.front_mut() {
+            front.join.final_positive = Some(positive);
+            if positive {
+                // A 2xx without a 1xx: the server accepted the command all the same.
+                front.join.accepted = true;
+            }
+        }
+        if positive {
+            self.report_ready();
+        }
+        self.try_finish_transfer(now);
+    }
+
+    /// Reports `DataReady` once the command is accepted and the connection is up.
+    fn report_ready(&mut self) {
+        let Some(front) = self.queue.front_mut() else {
+            return;
+        };
+        let j = &mut front.join;
+        if j.ready_reported || !j.accepted || !j.connected || j.data_done() {
+            return;
+        }
+        j.ready_reported = true;
+        let (op, direction, size) = (front.id, front.direction, j.size_hint);
+        self.records
+            .push_back(Record::DataReady(op, direction, size));
+    }
+
+    /// The data channel failed; before the command went out the op ends at once, after
+    /// it the server's final reply is still awaited so the session stays in step.
+    fn data_failed(&mut self, failure: DataFailure, now: Instant) {
+        let Some(front) = self.queue.front_mut() else {
+            return;
+        };
+        if !front.join.command_sent {
+            let p = *front;
+            self.finish_op(Record::Failed(p.id, p.kind, OpError::Data(failure)));
+            self.advance();
+            return;
+        }
+        front.join.failure = Some(failure);
+        self.try_finish_transfer(now);
+    }
+
+    /// Ends the front transfer if both its final reply and its data end are in.
+    fn try_finish_transfer(&mut self, now: Instant) {
+        let Some(&p) = self.queue.front() else {
+            return;
+        };
+        let Some(outcome) = p.join.outcome() else {
+            if p.join.final_positive.is_none() && p.join.data_done() && p.join.command_sent {
+                // The data is over; the final reply must follow promptly.
+                self.reply_deadline = Some(now + self.config.reply_timeout);
+            }
+            return;
+        };
+        if !p.join.data_done() {
+            // Refused while the data connection is open: close it, never read on.
+            self.records
+                .push_back(Record::Action(Action::CloseData { op: p.id }));
+        }
+        let reply = match self.held_meta.take() {
+            Some((code, multiline, truncated)) => {
+                let start = self.arena.len() as u32;
+                self.arena.extend_from_slice(&self.held);
+                StoredReply {
+                    code,
+                    range: (start, self.arena.len() as u32),
+                    multiline,
+                    truncated,
+                }
+            }
+            None => return,
+        };
+        let record = match outcome {
+            JoinOutcome::Completed(bytes) => {
+                Record::Completed(p.id, p.kind, reply, StoredValue::Transferred(bytes))
+            }
+            JoinOutcome::Rejected => Record::Rejected(p.id, p.kind, reply),
+            JoinOutcome::Failed(failure) => Record::Failed(p.id, p.kind, OpError::Data(failure)),
+            JoinOutcome::Unclean(bytes) => {
+                Record::Failed(p.id, p.kind, OpError::UncleanDataEnd { bytes })
+            }
+        };
+        self.finish_op(record);
+        self.advance();
+    }
+
     /// The reply tables (RFC 959 §5.4, with the deviations real servers need).
     fn step(&mut self, p: &Pending, reply: StoredReply) -> Step {
         let code = reply.code;
         let n = code.get();
         let unexpected = Step::Failed(OpError::UnexpectedReply { kind: p.kind, code });
+        let refused = matches!(n, 500..=502);
         if code.is_negative() {
-            return match (p.kind, p.stage, n) {
+            return match (p.kind, p.stage) {
                 // HOST is optional: a server without it goes on with USER (RFC 7151 §3.1).
-                (OpKind::Login, Stage::Host, 500 | 502) => Step::Next(Stage::User),
+                (OpKind::Login, Stage::Host) if refused => Step::Next(Stage::User),
                 // No MFMT: try vsftpd's two-argument MDTM.
-                (OpKind::SetMtime, Stage::Mfmt, 500 | 502) => Step::Next(Stage::MdtmSet),
+                (OpKind::SetMtime, Stage::Mfmt) if refused => Step::Next(Stage::MdtmSet),
+                // No EPSV: PASV from now on, where PASV can work (IPv4).
+                (_, Stage::Epsv)
+                    if refused
+                        && self.config.data_mode == DataMode::Auto
+                        && self.addrs.peer.is_ipv4() =>
+                {
+                    self.epsv_refused = true;
+                    Step::Next(Stage::Pasv)
+                }
+                // No EPRT: PORT from now on, for IPv4.
+                (_, Stage::Eprt) if refused && p.data_addr.is_some_and(|a| a.is_ipv4()) => {
+                    self.eprt_refused = true;
+                    Step::Next(Stage::Port)
+                }
                 _ => Step::Rejected,
             };
         }
         match (p.kind, p.stage) {
+            (_, Stage::Type) if code.is_completion() => {
+                self.ascii_type = Some(p.ascii);
+                Step::Next(Stage::Type)
+            }
+            (_, Stage::Epsv) if n == 229 => match parse_epsv(stored_text(&self.arena, reply)) {
+                Ok(port) => {
+                    // EPSV names only a port: the data goes to the control peer.
+                    self.set_data_addr(SocketAddr::new(self.addrs.peer.ip(), port));
+                    Step::Next(Stage::Connect)
+                }
+                Err(e) => Step::Failed(OpError::Parse(e)),
+            },
+            (_, Stage::Pasv) if n == 227 => match parse_pasv(stored_text(&self.arena, reply)) {
+                Ok(addr) => {
+                    let addr = if self.config.trust_pasv_address {
+                        SocketAddr::V4(addr)
+                    } else {
+                        SocketAddr::new(self.addrs.peer.ip(), addr.port())
+                    };
+                    self.set_data_addr(addr);
+                    Step::Next(Stage::Connect)
+                }
+                Err(e) => Step::Failed(OpError::Parse(e)),
+            },
+            (_, Stage::Eprt | Stage::Port) if code.is_completion() => Step::Next(Stage::Rest),
+            (_, Stage::Rest) if n == 350 => Step::Next(Stage::Transfer),
             (OpKind::Login, Stage::Host) if code.is_completion() => Step::Next(Stage::User),
             (OpKind::Login, Stage::User | Stage::Pass | Stage::Acct) => match n {
                 331 if p.stage == Stage::User => Step::Next(Stage::Pass),
@@ -997,6 +1688,17 @@ impl Client {
                     Err(e) => Step::Failed(OpError::Parse(e)),
                 }
             }
+            (OpKind::Mlst, _) if code.is_completion() => {
+                if reply.truncated {
+                    return Step::Failed(OpError::Truncated);
+                }
+                let raw = &self.arena[reply.range.0 as usize..reply.range.1 as usize];
+                let view = Reply::new(code, raw, reply.multiline, reply.truncated);
+                match parse_mlst_reply(&view) {
+                    Ok(_) => Step::Done(StoredValue::Entry),
+                    Err(e) => Step::Failed(OpError::Parse(e)),
+                }
+            }
             (OpKind::Feat, _) if code.is_completion() => {
                 let stored = &self.arena[reply.range.0 as usize..reply.range.1 as usize];
                 self.capabilities = Some(Capabilities::from_raw(stored));
@@ -1023,13 +1725,23 @@ impl Client {
         }
     }
 
+    fn set_data_addr(&mut self, addr: SocketAddr) {
+        if let Some(front) = self.queue.front_mut() {
+            front.data_addr = Some(addr);
+        }
+    }
+
     fn apply(&mut self, pending: Pending, reply: StoredReply, step: Step) {
         let (id, kind) = (pending.id, pending.kind);
         match step {
             Step::Next(stage) => {
-                if let Some(front) = self.queue.front_mut() {
-                    front.stage = stage;
+                match (pending.stage, stage) {
+                    (Stage::Type, _) => self.after_type(),
+                    // Active setup done: REST if there is an offset, then the command.
+                    (Stage::Eprt | Stage::Port, Stage::Rest) => self.after_data_setup(),
+                    _ => self.enter(stage),
                 }
+                return;
             }
             Step::Done(value) => {
                 self.finish_op(Record::Completed(id, kind, reply, value));
@@ -1043,6 +1755,11 @@ impl Client {
             Step::Rejected => {
                 if kind == OpKind::Feat && pending.internal {
                     self.capabilities = Some(Capabilities::default());
+                }
+                if kind.is_transfer() && pending.join.connected && !pending.join.data_done() {
+                    // Refused after the data connection was made (REST refused, …).
+                    self.records
+                        .push_back(Record::Action(Action::CloseData { op: id }));
                 }
                 self.finish_op(Record::Rejected(id, kind, reply));
             }
@@ -1065,6 +1782,7 @@ impl Client {
             self.records.push_back(record);
         }
         self.in_flight = false;
+        self.data_deadline = None;
     }
 
     fn push_internal_front(&mut self, kind: OpKind, arg: Option<&[u8]>) {
@@ -1076,6 +1794,13 @@ impl Client {
             args,
             time: None,
             stage: Stage::Single,
+            started: false,
+            offset: 0,
+            store: StoreMode::Replace,
+            direction: Direction::Download,
+            ascii: false,
+            data_addr: None,
+            join: Join::default(),
         });
     }
 
@@ -1111,6 +1836,11 @@ impl Client {
     fn close(&mut self, error: Option<SessionError>) {
         self.in_flight = false;
         self.reply_deadline = None;
+        self.data_deadline = None;
+        if let Some(op) = self.active_transfer() {
+            self.records
+                .push_back(Record::Action(Action::CloseData { op }));
+        }
         while let Some(p) = self.queue.pop_front() {
             if !p.internal {
                 self.records

@@ -181,7 +181,14 @@ fn no_allocation_per_session_command_once_warm() {
         feat_after_login: false,
         ..SessionConfig::default()
     };
-    let mut client = Client::new(config, Instant::ZERO);
+    let mut client = Client::new(
+        config,
+        ftp_core::transfer::ControlAddresses {
+            local: "127.0.0.1:40000".parse().unwrap(),
+            peer: "127.0.0.1:21".parse().unwrap(),
+        },
+        Instant::ZERO,
+    );
     client.handle_control_data(b"220 ready\r\n", Instant::ZERO);
     while !matches!(client.poll_output(Instant::ZERO), Output::Wait(_)) {}
     let reply = b"213 1048576\r\n";

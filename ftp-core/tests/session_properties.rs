@@ -93,7 +93,14 @@ fn step() -> impl Strategy<Value = Step> {
 /// checks the per-op invariants.
 fn run(steps: &[Step], cuts: &[usize]) -> Result<Vec<String>, TestCaseError> {
     let mut now = Instant::ZERO;
-    let mut client = Client::new(SessionConfig::default(), now);
+    let mut client = Client::new(
+        SessionConfig::default(),
+        ftp_core::transfer::ControlAddresses {
+            local: "127.0.0.1:40000".parse().unwrap(),
+            peer: "127.0.0.1:21".parse().unwrap(),
+        },
+        now,
+    );
     let mut submitted: Vec<OpId> = Vec::new();
     let mut terminal: BTreeMap<OpId, usize> = BTreeMap::new();
     let mut closed = false;
@@ -101,10 +108,10 @@ fn run(steps: &[Step], cuts: &[usize]) -> Result<Vec<String>, TestCaseError> {
     let mut log = Vec::new();
     let mut cut = cuts.iter().cycle();
     let drain = |client: &mut Client,
-                     now: Instant,
-                     log: &mut Vec<String>,
-                     terminal: &mut BTreeMap<OpId, usize>,
-                     closed: &mut bool|
+                 now: Instant,
+                 log: &mut Vec<String>,
+                 terminal: &mut BTreeMap<OpId, usize>,
+                 closed: &mut bool|
      -> Result<(), TestCaseError> {
         for _ in 0..1000 {
             let output = client.poll_output(now);
@@ -189,5 +196,104 @@ proptest! {
         let whole = run(&steps, &[])?;
         let cut = run(&steps, &cuts)?;
         prop_assert_eq!(whole, cut);
+    }
+}
+
+/// The download transfer join: feeds {1xx, connected, data EOF, 226} in the given order
+/// (active mode, so the connection may come at any point after the command), and checks
+/// the op completes exactly once, with the byte count, only after both the 226 and the
+/// EOF.
+fn download_join(order: &[usize], bytes: u64) -> Result<(), TestCaseError> {
+    use ftp_core::transfer::{DataEnd, DataMode};
+    let config = SessionConfig {
+        feat_after_login: false,
+        data_mode: DataMode::Active { external_ip: None },
+        ..SessionConfig::default()
+    };
+    let addrs = ftp_core::transfer::ControlAddresses {
+        local: "127.0.0.1:40000".parse().unwrap(),
+        peer: "127.0.0.1:21".parse().unwrap(),
+    };
+    let now = Instant::ZERO;
+    let mut client = Client::new(config, addrs, now);
+    let mut completions = Vec::new();
+    let drain = |client: &mut Client, completions: &mut Vec<(OpId, u64)>| loop {
+        match client.poll_output(now) {
+            Output::Wait(_) => break,
+            Output::Event(Event::Completed {
+                op,
+                value: ftp_core::session::Value::Transferred(n),
+                ..
+            }) => completions.push((op, n)),
+            Output::Event(
+                e @ (Event::Failed { .. } | Event::Rejected { .. } | Event::Closed(_)),
+            ) => panic!("the transfer must not fail: {e:?}"),
+            _ => {}
+        }
+    };
+    client.handle_control_data(b"220 ready\r\n", now);
+    let op = client
+        .submit(Op::Retr {
+            path: b"f",
+            offset: 0,
+        })
+        .unwrap();
+    drain(&mut client, &mut completions);
+    client.handle_control_data(b"200 type ok\r\n", now);
+    drain(&mut client, &mut completions);
+    client.handle_data_listening(op, "127.0.0.1:50000".parse().unwrap(), now);
+    drain(&mut client, &mut completions);
+    client.handle_control_data(b"200 eprt ok\r\n", now);
+    drain(&mut client, &mut completions);
+    let (mut seen_226, mut seen_eof) = (false, false);
+    for &step in order {
+        match step {
+            0 => client.handle_control_data(b"150 Opening (12 bytes)\r\n", now),
+            1 => client.handle_data_connected(op, "127.0.0.1:20".parse().unwrap(), now),
+            2 => {
+                client.handle_data_end(op, DataEnd { bytes, clean: true }, now);
+                seen_eof = true;
+            }
+            _ => {
+                client.handle_control_data(b"226 Transfer complete\r\n", now);
+                seen_226 = true;
+            }
+        }
+        drain(&mut client, &mut completions);
+        if !(seen_226 && seen_eof) {
+            prop_assert!(
+                completions.is_empty(),
+                "completed early after {order:?}: {completions:?}"
+            );
+        }
+    }
+    prop_assert_eq!(completions, vec![(op, bytes)]);
+    // The session is still in step.
+    client.submit(Op::Noop).unwrap();
+    drain(&mut client, &mut Vec::new());
+    client.handle_control_data(b"200 ok\r\n", now);
+    let mut done = false;
+    loop {
+        match client.poll_output(now) {
+            Output::Wait(_) => break,
+            Output::Event(Event::Completed { .. }) => done = true,
+            _ => {}
+        }
+    }
+    prop_assert!(done);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn download_completes_once_in_every_order(
+        order in Just(vec![0usize, 1, 2, 3]).prop_shuffle(),
+        bytes in any::<u64>(),
+    ) {
+        // The data can only end once it is connected.
+        let connected = order.iter().position(|s| *s == 1).unwrap();
+        let eof = order.iter().position(|s| *s == 2).unwrap();
+        prop_assume!(connected < eof);
+        download_join(&order, bytes)?;
     }
 }

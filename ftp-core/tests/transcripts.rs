@@ -21,7 +21,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use ftp_core::FtpTime;
-use ftp_core::session::{Action, Client, Event, Instant, Op, Output, SessionConfig, Value};
+use ftp_core::session::{Action, Client, Event, Instant, Op, OpId, Output, SessionConfig, Value};
+use ftp_core::transfer::{ControlAddresses, DataEnd, DataFailure, DataMode, Direction, StoreMode};
 
 fn unescape(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
@@ -57,8 +58,15 @@ fn describe(output: &Output<'_>) -> Option<String> {
             let line = bytes.strip_suffix(b"\r\n").expect("commands end in CRLF");
             format!("C: {}", line.escape_ascii())
         }
-        Output::Action(Action::CloseControl) => "A: close-control".into(),
-        Output::Action(other) => format!("A: {other:?}"),
+        Output::Action(action) => match action {
+            Action::CloseControl => "A: close-control".into(),
+            Action::ConnectData { op, addr } => format!("A: connect #{} {addr}", op.get()),
+            Action::ListenData { op, ip } => format!("A: listen #{} {ip}", op.get()),
+            Action::AcceptData { op } => format!("A: accept #{}", op.get()),
+            Action::ShutdownData { op } => format!("A: shutdown #{}", op.get()),
+            Action::CloseData { op } => format!("A: close-data #{}", op.get()),
+            other => format!("A: {other:?}"),
+        },
         Output::Event(event) => {
             let mut s = String::from("E: ");
             match event {
@@ -80,6 +88,8 @@ fn describe(output: &Output<'_>) -> Option<String> {
                         Value::Size(n) => write!(s, " size={n}").unwrap(),
                         Value::Time(t) => write!(s, " time={t}").unwrap(),
                         Value::Features => s.push_str(" features"),
+                        Value::Transferred(n) => write!(s, " bytes={n}").unwrap(),
+                        Value::Entry(e) => write!(s, " entry={}", e.name.escape_ascii()).unwrap(),
                         other => write!(s, " {other:?}").unwrap(),
                     }
                 }
@@ -88,6 +98,16 @@ fn describe(output: &Output<'_>) -> Option<String> {
                 }
                 Event::Failed { op, kind, error } => {
                     write!(s, "failed #{} {kind:?} {error:?}", op.get()).unwrap()
+                }
+                Event::DataReady {
+                    op,
+                    direction,
+                    size,
+                } => {
+                    write!(s, "ready #{} {direction:?}", op.get()).unwrap();
+                    if let Some(n) = size {
+                        write!(s, " size={n}").unwrap();
+                    }
                 }
                 Event::Closed(None) => s.push_str("closed"),
                 Event::Closed(Some(e)) => write!(s, "closed {e:?}").unwrap(),
@@ -148,6 +168,43 @@ fn parse_op<'a>(words: &'a [Vec<u8>]) -> Op<'a> {
         "opts" => Op::Opts(req(1)),
         "raw" => Op::Raw(req(1)),
         "quit" => Op::Quit,
+        "retr" => Op::Retr {
+            path: req(1),
+            offset: 0,
+        },
+        "retr_from" => Op::Retr {
+            path: req(2),
+            offset: std::str::from_utf8(req(1)).unwrap().parse().unwrap(),
+        },
+        "stor" => Op::Stor {
+            path: req(1),
+            mode: StoreMode::Replace,
+            offset: 0,
+        },
+        "stor_from" => Op::Stor {
+            path: req(2),
+            mode: StoreMode::Replace,
+            offset: std::str::from_utf8(req(1)).unwrap().parse().unwrap(),
+        },
+        "appe" => Op::Stor {
+            path: req(1),
+            mode: StoreMode::Append,
+            offset: 0,
+        },
+        "stou" => Op::Stor {
+            path: arg(1).unwrap_or(b""),
+            mode: StoreMode::Unique,
+            offset: 0,
+        },
+        "list" => Op::List(arg(1)),
+        "nlst" => Op::Nlst(arg(1)),
+        "mlsd" => Op::Mlsd(arg(1)),
+        "mlst" => Op::Mlst(arg(1)),
+        "rawdata_down" => Op::RawData {
+            command: req(1),
+            direction: Direction::Download,
+            ascii: false,
+        },
         other => panic!("unknown op {other}"),
     }
 }
@@ -157,7 +214,7 @@ fn op_words(rest: &str) -> Vec<Vec<u8>> {
     let (verb, tail) = rest.split_once(' ').unwrap_or((rest, ""));
     let mut words = vec![verb.as_bytes().to_vec()];
     match verb {
-        "login" | "rename" | "set_mtime" => {
+        "login" | "rename" | "set_mtime" | "retr_from" | "stor_from" => {
             words.extend(tail.split(' ').filter(|w| !w.is_empty()).map(unescape));
         }
         _ if !tail.is_empty() => words.push(unescape(tail)),
@@ -179,10 +236,34 @@ fn config_from(line: &str) -> SessionConfig {
             "timeout" => config.reply_timeout = Duration::from_secs(value.parse().unwrap()),
             "max_reply" => config.framer.max_reply_len = value.parse().unwrap(),
             "lenient" => config.framer.lenient_multiline_end = on,
+            "mode" => {
+                config.data_mode = match value {
+                    "auto" => DataMode::Auto,
+                    "pasv" => DataMode::Passive,
+                    "epsv" => DataMode::ExtendedPassive,
+                    "active" => DataMode::Active { external_ip: None },
+                    v => DataMode::Active {
+                        external_ip: Some(v.strip_prefix("active:").unwrap().parse().unwrap()),
+                    },
+                }
+            }
+            "trust_pasv" => config.trust_pasv_address = on,
+            "foreign_peer" => config.accept_foreign_data_peer = on,
+            "data_timeout" => config.data_timeout = Duration::from_secs(value.parse().unwrap()),
+            "local" | "peer" => {}
             other => panic!("unknown config key {other}"),
         }
     }
     config
+}
+
+/// The id of the op submitted `n`th in this transcript.
+fn op_id(n: u64) -> OpId {
+    OP_IDS.with(|ids| ids.borrow()[n as usize])
+}
+
+thread_local! {
+    static OP_IDS: std::cell::RefCell<Vec<OpId>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Runs one transcript; returns the first mismatch.
@@ -201,7 +282,21 @@ fn run(path: &Path) -> Result<usize, String> {
         }
     }
     let mut now = Instant::ZERO;
-    let mut client = Client::new(config, now);
+    let mut addrs = ControlAddresses {
+        local: "127.0.0.1:40000".parse().unwrap(),
+        peer: "127.0.0.1:21".parse().unwrap(),
+    };
+    for line in text.lines().filter(|l| l.starts_with("config:")) {
+        for pair in line["config:".len()..].split_whitespace() {
+            match pair.split_once('=') {
+                Some(("local", v)) => addrs.local = v.parse().unwrap(),
+                Some(("peer", v)) => addrs.peer = v.parse().unwrap(),
+                _ => {}
+            }
+        }
+    }
+    OP_IDS.with(|ids| ids.borrow_mut().clear());
+    let mut client = Client::new(config, addrs, now);
     let mut produced: Vec<String> = drain(&mut client, now);
     let mut produced_at = 0;
     let mut expected: Vec<(usize, String)> = Vec::new();
@@ -271,7 +366,7 @@ fn run(path: &Path) -> Result<usize, String> {
         if let Some(rest) = line.strip_prefix(">> ") {
             let words = op_words(rest);
             match client.submit(parse_op(&words)) {
-                Ok(_) => {}
+                Ok(id) => OP_IDS.with(|ids| ids.borrow_mut().push(id)),
                 Err(e) => produced.push(format!("!! {e}")),
             }
         } else if let Some(rest) = line.strip_prefix("S: ") {
@@ -285,6 +380,39 @@ fn run(path: &Path) -> Result<usize, String> {
         } else if let Some(rest) = line.strip_prefix("T: +") {
             now = now + Duration::from_secs_f64(rest.trim_end_matches('s').parse().unwrap());
             client.handle_timeout(now);
+        } else if let Some(rest) = line.strip_prefix("D: #") {
+            let (id, rest) = rest.split_once(' ').unwrap();
+            let op = op_id(id.parse().unwrap());
+            let (what, arg) = rest.split_once(' ').unwrap_or((rest, ""));
+            match what {
+                "listening" => client.handle_data_listening(op, arg.parse().unwrap(), now),
+                "connected" => client.handle_data_connected(op, arg.parse().unwrap(), now),
+                "end" => {
+                    let (bytes, how) = arg.split_once(' ').unwrap();
+                    let end = DataEnd {
+                        bytes: bytes.parse().unwrap(),
+                        clean: how == "clean",
+                    };
+                    client.handle_data_end(op, end, now);
+                }
+                "failed" => {
+                    let failure = match arg {
+                        "connect" => DataFailure::Connect,
+                        "listen" => DataFailure::Listen,
+                        "accept" => DataFailure::Accept,
+                        "broken" => DataFailure::Broken,
+                        "tls" => DataFailure::Tls,
+                        other => panic!("unknown failure {other}"),
+                    };
+                    client.handle_data_failed(op, failure, now);
+                }
+                "finish" => {
+                    if let Err(e) = client.finish_upload(op) {
+                        produced.push(format!("!! {e}"));
+                    }
+                }
+                other => panic!("unknown data fact {other}"),
+            }
         } else if line == "EOF" {
             client.handle_control_eof(now);
         } else {
