@@ -9,7 +9,7 @@ use ftp_core::FtpTime;
 use ftp_core::session::{Client, Event, Instant, Op, OpId, Output, SessionConfig};
 use proptest::prelude::*;
 
-const OPS: usize = 14;
+const OPS: usize = 18;
 
 fn op(i: usize) -> Op<'static> {
     match i % OPS {
@@ -36,6 +36,17 @@ fn op(i: usize) -> Op<'static> {
         10 => Op::Mkd(b"m"),
         11 => Op::Stat(None),
         12 => Op::ANONYMOUS,
+        13 => Op::Retr {
+            path: b"f",
+            offset: 7,
+        },
+        14 => Op::Stor {
+            path: b"f",
+            mode: ftp_core::transfer::StoreMode::Replace,
+            offset: 0,
+        },
+        15 => Op::List(None),
+        16 => Op::Mlst(Some(b"f")),
         _ => Op::Quit,
     }
 }
@@ -70,6 +81,12 @@ const REPLIES: &[&str] = &[
     "garbage\r\n",
     "200 a\r\n200 two replies at once\r\n",
     "\r\n",
+    "229 Entering Extended Passive Mode (|||40001|)\r\n",
+    "227 Entering Passive Mode (127,0,0,1,156,65)\r\n",
+    "229 broken (|||0|)\r\n",
+    "250-x\r\n type=file;size=3; f\r\n250 End\r\n",
+    "226-multi\r\n226 done\r\n",
+    "426 aborted\r\n",
 ];
 
 #[derive(Debug, Clone)]
@@ -78,6 +95,18 @@ enum Step {
     Reply(usize),
     Time(u64),
     Eof,
+    /// A data-channel fact for the op submitted `n`th from the end.
+    Data(usize, DataFact),
+}
+
+#[derive(Debug, Clone)]
+enum DataFact {
+    Listening,
+    Connected,
+    ConnectedForeign,
+    End(u64, bool),
+    Failed,
+    FinishUpload,
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -86,15 +115,31 @@ fn step() -> impl Strategy<Value = Step> {
         6 => (0..REPLIES.len()).prop_map(Step::Reply),
         1 => (0u64..40).prop_map(Step::Time),
         1 => Just(Step::Eof),
+        4 => (0usize..3, prop_oneof![
+            Just(DataFact::Listening),
+            Just(DataFact::Connected),
+            Just(DataFact::ConnectedForeign),
+            (any::<u64>(), any::<bool>()).prop_map(|(n, c)| DataFact::End(n, c)),
+            Just(DataFact::Failed),
+            Just(DataFact::FinishUpload),
+        ]).prop_map(|(n, f)| Step::Data(n, f)),
     ]
 }
 
 /// Runs the steps; replies are fed cut at `cuts`. Returns the outputs, described, and
 /// checks the per-op invariants.
-fn run(steps: &[Step], cuts: &[usize]) -> Result<Vec<String>, TestCaseError> {
+fn run(steps: &[Step], cuts: &[usize], active: bool) -> Result<Vec<String>, TestCaseError> {
     let mut now = Instant::ZERO;
+    let config = SessionConfig {
+        data_mode: if active {
+            ftp_core::transfer::DataMode::Active { external_ip: None }
+        } else {
+            ftp_core::transfer::DataMode::Auto
+        },
+        ..SessionConfig::default()
+    };
     let mut client = Client::new(
-        SessionConfig::default(),
+        config,
         ftp_core::transfer::ControlAddresses {
             local: "127.0.0.1:40000".parse().unwrap(),
             peer: "127.0.0.1:21".parse().unwrap(),
@@ -158,6 +203,41 @@ fn run(steps: &[Step], cuts: &[usize]) -> Result<Vec<String>, TestCaseError> {
                 client.handle_timeout(now);
             }
             Step::Eof => client.handle_control_eof(now),
+            Step::Data(back, fact) => {
+                if let Some(&op) = submitted.iter().rev().nth(*back) {
+                    match fact {
+                        DataFact::Listening => client.handle_data_listening(
+                            op,
+                            "127.0.0.1:50000".parse().unwrap(),
+                            now,
+                        ),
+                        DataFact::Connected => client.handle_data_connected(
+                            op,
+                            "127.0.0.1:40001".parse().unwrap(),
+                            now,
+                        ),
+                        DataFact::ConnectedForeign => {
+                            client.handle_data_connected(op, "10.0.0.1:20".parse().unwrap(), now)
+                        }
+                        DataFact::End(bytes, clean) => client.handle_data_end(
+                            op,
+                            ftp_core::transfer::DataEnd {
+                                bytes: *bytes,
+                                clean: *clean,
+                            },
+                            now,
+                        ),
+                        DataFact::Failed => client.handle_data_failed(
+                            op,
+                            ftp_core::transfer::DataFailure::Broken,
+                            now,
+                        ),
+                        DataFact::FinishUpload => {
+                            let _ = client.finish_upload(op);
+                        }
+                    }
+                }
+            }
         }
         drain(&mut client, now, &mut log, &mut terminal, &mut closed)?;
     }
@@ -184,8 +264,9 @@ proptest! {
     fn every_op_ends_exactly_once_and_nothing_panics(
         steps in prop::collection::vec(step(), 0..60),
         cuts in prop::collection::vec(any::<usize>(), 1..10),
+        active in any::<bool>(),
     ) {
-        run(&steps, &cuts)?;
+        run(&steps, &cuts, active)?;
     }
 
     #[test]
@@ -193,8 +274,8 @@ proptest! {
         steps in prop::collection::vec(step(), 0..60),
         cuts in prop::collection::vec(any::<usize>(), 1..10),
     ) {
-        let whole = run(&steps, &[])?;
-        let cut = run(&steps, &cuts)?;
+        let whole = run(&steps, &[], false)?;
+        let cut = run(&steps, &cuts, false)?;
         prop_assert_eq!(whole, cut);
     }
 }
