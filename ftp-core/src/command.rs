@@ -458,6 +458,36 @@ impl fmt::Display for Redacted<'_, '_> {
     }
 }
 
+/// A command line as written to the wire, printable for transcripts: the argument of
+/// `PASS` replaced by `****`, the line end dropped, non-printable bytes escaped.
+///
+/// Drivers that log what they transmit use this, so no driver needs to know which
+/// command carries a secret.
+///
+/// ```
+/// use ftp_core::command::redact_line;
+///
+/// assert_eq!(redact_line(b"PASS hunter2\r\n").to_string(), "PASS ****");
+/// assert_eq!(redact_line(b"RETR a\xffb\r\n").to_string(), "RETR a\\xffb");
+/// ```
+pub fn redact_line(line: &[u8]) -> RedactedLine<'_> {
+    let line = crate::reply::strip_line_end(line);
+    RedactedLine(line)
+}
+
+/// See [`redact_line`].
+pub struct RedactedLine<'a>(&'a [u8]);
+
+impl fmt::Display for RedactedLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let line = self.0;
+        if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"PASS") {
+            return f.write_str("PASS ****");
+        }
+        write!(f, "{}", line.escape_ascii())
+    }
+}
+
 struct VecWriter<'a>(&'a mut Vec<u8>);
 
 impl fmt::Write for VecWriter<'_> {

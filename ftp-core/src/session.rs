@@ -150,6 +150,10 @@ pub struct SessionConfig {
     pub accept_foreign_data_peer: bool,
     /// How long a data connection may take to connect or be accepted. Default 30 s.
     pub data_timeout: Duration,
+    /// Report every reply, also those that only move an op along (200 to TYPE, 229,
+    /// 331, 350, the replies to the session's own FEAT and OPTS), as [`Event::Info`]: for
+    /// transcripts such as ftplib's debug output. Off by default.
+    pub report_all_replies: bool,
 }
 
 impl Default for SessionConfig {
@@ -165,6 +169,7 @@ impl Default for SessionConfig {
             trust_pasv_address: false,
             accept_foreign_data_peer: false,
             data_timeout: Duration::from_secs(30),
+            report_all_replies: false,
         }
     }
 }
@@ -1733,6 +1738,13 @@ impl Client {
 
     fn apply(&mut self, pending: Pending, reply: StoredReply, step: Step) {
         let (id, kind) = (pending.id, pending.kind);
+        let ends_op = !matches!(step, Step::Next(_));
+        if self.config.report_all_replies && (!ends_op || pending.internal) {
+            // Replies that end no op of the caller's (TYPE, EPSV, USER's 331, the
+            // session's own FEAT): reported for transcripts.
+            let op = (!pending.internal).then_some(id);
+            self.records.push_back(Record::Info(op, reply));
+        }
         match step {
             Step::Next(stage) => {
                 match (pending.stage, stage) {

@@ -250,6 +250,7 @@ fn config_from(line: &str) -> SessionConfig {
             "trust_pasv" => config.trust_pasv_address = on,
             "foreign_peer" => config.accept_foreign_data_peer = on,
             "data_timeout" => config.data_timeout = Duration::from_secs(value.parse().unwrap()),
+            "all_replies" => config.report_all_replies = on,
             "local" | "peer" => {}
             other => panic!("unknown config key {other}"),
         }
