@@ -82,7 +82,9 @@ use core::time::Duration;
 
 use core::net::{IpAddr, SocketAddr};
 
-use crate::command::{Command, CommandError, Password, TransferType};
+use crate::command::{
+    AuthMechanism, Command, CommandError, Password, ProtectionLevel, TransferType,
+};
 use crate::error::ParseError;
 use crate::feat::{Capabilities, Feature};
 use crate::framing::{FramerConfig, FramingError, ReplyFramer};
@@ -150,6 +152,19 @@ pub struct SessionConfig {
     pub accept_foreign_data_peer: bool,
     /// How long a data connection may take to connect or be accepted. Default 30 s.
     pub data_timeout: Duration,
+    /// Send `NOOP` on the control connection this often while a transfer runs, so NAT
+    /// boxes and firewalls do not drop an idle control connection during a long
+    /// transfer. Their replies are matched up and never desynchronise the session.
+    /// Default off.
+    pub keepalive_interval: Option<Duration>,
+    /// Fail a transfer whose data connection moves no byte for this long (the driver
+    /// reports progress with [`Client::handle_data_activity`]). Default off.
+    pub data_idle_timeout: Option<Duration>,
+    /// TLS on the control connection (RFC 4217). Default none.
+    pub tls: TlsMode,
+    /// With TLS: protect data connections too (`PBSZ 0` + `PROT P`, the default), or
+    /// leave them in the clear (no PBSZ/PROT is sent).
+    pub protect_data: bool,
     /// Report every reply, also those that only move an op along (200 to TYPE, 229,
     /// 331, 350, the replies to the session's own FEAT and OPTS), as [`Event::Info`]: for
     /// transcripts such as ftplib's debug output. Off by default.
@@ -170,8 +185,34 @@ impl Default for SessionConfig {
             accept_foreign_data_peer: false,
             data_timeout: Duration::from_secs(30),
             report_all_replies: false,
+            tls: TlsMode::None,
+            protect_data: true,
+            keepalive_interval: None,
+            data_idle_timeout: None,
         }
     }
+}
+
+/// TLS on the control connection (RFC 4217).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMode {
+    /// Plain FTP.
+    #[default]
+    None,
+    /// Explicit FTPS: `AUTH TLS` after the greeting, before anything else.
+    Explicit,
+    /// Implicit FTPS: TLS from the first byte (port 990); the session asks for the
+    /// handshake before it expects the greeting.
+    Implicit,
+}
+
+/// A connection TLS is started on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// The control connection.
+    Control,
+    /// The data connection of an op.
+    Data(OpId),
 }
 
 /// The identity of a submitted op, in its events.
@@ -275,6 +316,12 @@ pub enum Op<'a> {
     /// `MLST [path]`: one machine-readable entry on the control channel:
     /// [`Value::Entry`].
     Mlst(Option<&'a [u8]>),
+    /// `CCC`: back to a clear control channel after login (RFC 4217 §11), for NAT
+    /// helpers that must read PORT/PASV; data protection is unchanged.
+    Ccc,
+    /// Switch data protection: `PROT P` (true) or `PROT C` (false), with `PBSZ 0` first
+    /// if it was not sent yet (ftplib's `prot_p`/`prot_c`).
+    ProtectData(bool),
     /// A raw command that opens a data channel (ftplib's `transfercmd`).
     RawData {
         /// The command line.
@@ -330,6 +377,8 @@ impl Op<'_> {
             Op::Mlsd(_) => OpKind::Mlsd,
             Op::Mlst(_) => OpKind::Mlst,
             Op::RawData { .. } => OpKind::RawData,
+            Op::Ccc => OpKind::Ccc,
+            Op::ProtectData(_) => OpKind::ProtectData,
         }
     }
 }
@@ -394,6 +443,12 @@ pub enum OpKind {
     Mlst,
     /// [`Op::RawData`].
     RawData,
+    /// [`Op::Ccc`].
+    Ccc,
+    /// [`Op::ProtectData`].
+    ProtectData,
+    /// The session's own `AUTH TLS`.
+    AuthTls,
 }
 
 impl OpKind {
@@ -418,6 +473,9 @@ pub enum UsageError {
     /// `finish_upload` for an op that is not an upload whose data channel is ready.
     #[error("no upload of that op is in progress")]
     NoUploadInProgress,
+    /// `abort` for an op that is not queued or running.
+    #[error("that op is not queued or running")]
+    NoSuchOp,
 }
 
 /// Why [`Client::submit`] refused an op. Nothing was queued.
@@ -468,6 +526,9 @@ pub enum OpError {
         /// Bytes received.
         bytes: u64,
     },
+    /// The caller aborted the op ([`Client::abort`]).
+    #[error("aborted")]
+    Aborted,
     /// The session closed before the op could finish.
     #[error("the session closed before the op finished")]
     SessionClosed,
@@ -495,6 +556,22 @@ pub enum SessionError {
         /// The reply code.
         code: ReplyCode,
     },
+    /// The server refused `AUTH TLS` (or PBSZ/PROT) although TLS was required: nothing
+    /// more is sent in the clear.
+    #[error("the server refused TLS ({code})")]
+    TlsRefused {
+        /// The refusal's code.
+        code: ReplyCode,
+    },
+    /// Bytes arrived on the control connection where only TLS may come: behind the `234`
+    /// reply to AUTH TLS in the same read, or before the handshake finished. They were
+    /// not parsed: plaintext injected ahead of TLS is an attack (the STARTTLS command
+    /// injection class, CVE-2011-0411).
+    #[error("plaintext on the control connection where TLS was expected")]
+    PlaintextAfterAuth,
+    /// The TLS handshake on the control connection failed.
+    #[error("the control connection's TLS handshake failed")]
+    TlsHandshake,
     /// A greeting other than 120, 220 or 421.
     #[error("unexpected greeting {code}")]
     BadGreeting {
@@ -562,6 +639,16 @@ pub enum Action {
         /// The op.
         op: OpId,
     },
+    /// Start TLS on `channel` as a client, then report [`Client::handle_tls_ready`] (or
+    /// [`Client::handle_data_failed`] with [`DataFailure::Tls`] for a data channel,
+    /// [`Client::handle_tls_failed`] for the control channel). Data connections must
+    /// resume the control connection's TLS session.
+    StartTls {
+        /// Which connection.
+        channel: Channel,
+    },
+    /// End TLS on the control connection (close_notify) and go on in the clear (CCC).
+    StopControlTls,
 }
 
 /// Something that happened, for the caller.
@@ -699,6 +786,7 @@ enum Stage {
     Rest,
     /// The transfer command is out: waiting for its replies and the data channel's end.
     Transfer,
+    Pbsz,
 }
 
 /// A queued op: arguments live in `args` (a reused buffer), as ranges.
@@ -720,6 +808,12 @@ struct Pending {
     /// The passive address to dial, or the active listener's address.
     data_addr: Option<SocketAddr>,
     join: Join,
+    /// For ProtectData: PROT P (true) or PROT C.
+    protect: bool,
+    /// ABOR and its NOOP marker are out: replies are absorbed until the NOOP's 200.
+    aborting: bool,
+    /// The caller asked to abort while a command was on the wire: end at its reply.
+    abort_requested: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -773,6 +867,16 @@ pub struct Client {
     eprt_refused: bool,
     /// A transfer got its final reply without a 1xx: one late 1xx may still come.
     late_preliminary: Option<OpId>,
+    /// StartTls(Control) was asked for and the handshake is not done: no control bytes
+    /// may arrive and none go out.
+    control_tls_pending: bool,
+    /// PBSZ 0 was accepted.
+    pbsz_done: bool,
+    /// PROT P is in force: data connections start TLS.
+    protect_data: bool,
+    /// Keepalive NOOPs sent whose replies have not come yet.
+    pending_noops: u32,
+    keepalive_deadline: Option<Instant>,
 }
 
 impl fmt::Debug for Client {
@@ -793,7 +897,7 @@ impl Client {
     pub fn new(config: SessionConfig, addrs: ControlAddresses, now: Instant) -> Self {
         let framer = ReplyFramer::with_config(config.framer);
         let reply_deadline = Some(now + config.reply_timeout);
-        Client {
+        let mut client = Client {
             config,
             addrs,
             state: State::Greeting,
@@ -814,7 +918,19 @@ impl Client {
             epsv_refused: false,
             eprt_refused: false,
             late_preliminary: None,
+            control_tls_pending: false,
+            pbsz_done: false,
+            protect_data: false,
+            pending_noops: 0,
+            keepalive_deadline: None,
+        };
+        if client.config.tls == TlsMode::Implicit {
+            client.control_tls_pending = true;
+            client.records.push_back(Record::Action(Action::StartTls {
+                channel: Channel::Control,
+            }));
         }
+        client
     }
 
     /// What the server announced in FEAT, once asked.
@@ -845,8 +961,9 @@ impl Client {
         }
         let mut args = [None; 3];
         let mut time = None;
-        let (mut offset, mut store, mut direction, mut ascii) =
-            (0, StoreMode::Replace, Direction::Download, false);
+        let (mut offset, mut store, mut direction, mut ascii, mut protect) =
+            (0, StoreMode::Replace, Direction::Download, false, false);
+        let pbsz_done = self.pbsz_done;
         let buf = &mut self.args;
         let mut keep = |slot: usize, bytes: &[u8]| args[slot] = Some(push_arg(buf, bytes));
         let stage = match op {
@@ -921,12 +1038,21 @@ impl Client {
                 keep(0, a);
                 Stage::Single
             }
+            Op::ProtectData(p) => {
+                protect = p;
+                if pbsz_done {
+                    Stage::Single
+                } else {
+                    Stage::Pbsz
+                }
+            }
             Op::Cdup
             | Op::Pwd
             | Op::Noop
             | Op::Syst
             | Op::Feat
             | Op::Quit
+            | Op::Ccc
             | Op::Stat(None)
             | Op::Help(None)
             | Op::Mlst(None) => Stage::Single,
@@ -947,6 +1073,9 @@ impl Client {
             ascii,
             data_addr: None,
             join: Join::default(),
+            protect,
+            aborting: false,
+            abort_requested: false,
         });
         self.advance();
         Ok(id)
@@ -991,12 +1120,24 @@ impl Client {
             Op::Mlsd(a) => Command::Mlsd(a).validate(),
             Op::Mlst(a) => Command::Mlst(a).validate(),
             Op::RawData { command, .. } => Command::Raw(command).validate(),
-            Op::Cdup | Op::Pwd | Op::Noop | Op::Syst | Op::Feat | Op::Quit => Ok(()),
+            Op::Cdup
+            | Op::Pwd
+            | Op::Noop
+            | Op::Syst
+            | Op::Feat
+            | Op::Quit
+            | Op::Ccc
+            | Op::ProtectData(_) => Ok(()),
         }
     }
 
     /// Control-channel bytes as they arrived (after TLS, if any). Takes them all.
     pub fn handle_control_data(&mut self, mut data: &[u8], now: Instant) {
+        if self.control_tls_pending && !data.is_empty() && self.state != State::Closed {
+            // Only the TLS handshake may come now, and the driver handles it.
+            self.fail(SessionError::PlaintextAfterAuth);
+            return;
+        }
         while !data.is_empty() && self.state != State::Closed {
             match self.framer.push(data) {
                 Ok(used) => data = &data[used..],
@@ -1008,8 +1149,45 @@ impl Client {
             if let Some(reply) = self.framer.reply() {
                 let stored = store_reply(&mut self.arena, &reply);
                 self.on_reply(stored, now);
+                if self.control_tls_pending && !data.is_empty() {
+                    // Bytes behind the 234 in the same read were sent before our TLS
+                    // started: never parse them.
+                    self.fail(SessionError::PlaintextAfterAuth);
+                    return;
+                }
             }
         }
+    }
+
+    /// The TLS handshake on `channel` is done.
+    pub fn handle_tls_ready(&mut self, channel: Channel, now: Instant) {
+        let _ = now;
+        if self.state == State::Closed {
+            return;
+        }
+        match channel {
+            Channel::Control => {
+                if self.control_tls_pending {
+                    self.control_tls_pending = false;
+                    self.advance();
+                }
+            }
+            Channel::Data(op) => {
+                if self.transfer_front(op).is_some()
+                    && let Some(front) = self.queue.front_mut()
+                    && front.join.tls_pending
+                {
+                    front.join.tls_pending = false;
+                    self.report_ready();
+                }
+            }
+        }
+    }
+
+    /// The TLS handshake on the control connection failed: fatal.
+    pub fn handle_tls_failed(&mut self, now: Instant) {
+        let _ = now;
+        self.fail(SessionError::TlsHandshake);
     }
 
     /// The server closed the control connection.
@@ -1041,6 +1219,26 @@ impl Client {
         if self.reply_deadline.is_some_and(|d| d <= now) {
             self.fail(SessionError::ReplyTimeout);
             return;
+        }
+        if self.keepalive_deadline.is_some_and(|d| d <= now) {
+            self.keepalive_deadline = None;
+            let running = self.queue.front().is_some_and(|p| {
+                p.stage == Stage::Transfer
+                    && p.join.final_positive.is_none()
+                    && !p.aborting
+                    && self.in_flight
+            });
+            if let (true, Some(interval)) = (running, self.config.keepalive_interval) {
+                let start = self.arena.len() as u32;
+                let _ = Command::Noop.encode(&mut self.arena);
+                // No reply timer: servers may answer only after the transfer.
+                self.records.push_back(Record::Transmit {
+                    range: (start, self.arena.len() as u32),
+                    arms_timer: false,
+                });
+                self.pending_noops += 1;
+                self.keepalive_deadline = Some(now + interval);
+            }
         }
         if self.data_deadline.is_some_and(|d| d <= now) {
             self.data_deadline = None;
@@ -1102,6 +1300,16 @@ impl Client {
         }
     }
 
+    /// Bytes moved on the data connection of `op`: restarts its idle timer.
+    pub fn handle_data_activity(&mut self, op: OpId, now: Instant) {
+        if let (Some(idle), Some(active)) = (self.config.data_idle_timeout, self.active_transfer())
+            && active == op
+            && self.data_deadline.is_some()
+        {
+            self.data_deadline = Some(now + idle);
+        }
+    }
+
     /// The data channel of `op` ended: EOF of a download, or the end of the shutdown of an
     /// upload (after [`Action::ShutdownData`]).
     pub fn handle_data_end(&mut self, op: OpId, end: DataEnd, now: Instant) {
@@ -1130,6 +1338,64 @@ impl Client {
         self.data_failed(failure, now);
     }
 
+    /// Aborts `op`. A queued op is dropped; a running transfer is stopped with `ABOR`
+    /// (its data connection closed), and a `NOOP` behind it marks where the replies of
+    /// the transfer and the ABOR end, whichever of {426 + 226}, {226}, {225} or
+    /// {226 + 225/226} the server sends, so the session stays in step; any other
+    /// running op ends at its next reply instead of sending its next command. The op
+    /// ends with [`OpError::Aborted`] (unless it completes first).
+    pub fn abort(&mut self, op: OpId) -> Result<(), UsageError> {
+        if self.state == State::Closed {
+            return Err(UsageError::NoSuchOp);
+        }
+        let Some(index) = self.queue.iter().position(|p| p.id == op && !p.internal) else {
+            return Err(UsageError::NoSuchOp);
+        };
+        let p = self.queue[index];
+        if !p.started {
+            self.queue.remove(index);
+            self.records
+                .push_back(Record::Failed(p.id, p.kind, OpError::Aborted));
+            return Ok(());
+        }
+        if p.aborting {
+            return Ok(());
+        }
+        if p.stage == Stage::Transfer && p.join.command_sent {
+            if !p.join.data_done() {
+                self.records
+                    .push_back(Record::Action(Action::CloseData { op }));
+            }
+            let start = self.arena.len() as u32;
+            // Encoding fixed commands cannot fail.
+            let _ = Command::Abor.encode(&mut self.arena);
+            let _ = Command::Noop.encode(&mut self.arena);
+            self.records.push_back(Record::Transmit {
+                range: (start, self.arena.len() as u32),
+                arms_timer: true,
+            });
+            if let Some(front) = self.queue.front_mut() {
+                front.aborting = true;
+                front.join.data_closed = true;
+            }
+            self.in_flight = true;
+            self.data_deadline = None;
+            return Ok(());
+        }
+        if matches!(p.stage, Stage::Connect | Stage::Listen) {
+            // No command on the wire: end now.
+            self.records
+                .push_back(Record::Action(Action::CloseData { op }));
+            self.finish_op(Record::Failed(p.id, p.kind, OpError::Aborted));
+            self.advance();
+            return Ok(());
+        }
+        if let Some(front) = self.queue.front_mut() {
+            front.abort_requested = true;
+        }
+        Ok(())
+    }
+
     /// The caller has written all of an upload: the session asks the driver to shut the
     /// data channel down ([`Action::ShutdownData`]), then waits for its end and the reply.
     pub fn finish_upload(&mut self, op: OpId) -> Result<(), UsageError> {
@@ -1151,10 +1417,14 @@ impl Client {
         let Some(record) = self.records.pop_front() else {
             // Everything handed out was acted on: the buffers can be reused.
             self.arena.clear();
-            let deadline = match (self.reply_deadline, self.data_deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let deadline = [
+                self.reply_deadline,
+                self.data_deadline,
+                self.keepalive_deadline,
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             return Output::Wait(deadline);
         };
         let arena = &self.arena;
@@ -1182,11 +1452,21 @@ impl Client {
                 }
                 Output::Action(action)
             }
-            Record::DataReady(op, direction, size) => Output::Event(Event::DataReady {
-                op,
-                direction,
-                size,
-            }),
+            Record::DataReady(op, direction, size) => {
+                if self.state != State::Closed && self.active_transfer() == Some(op) {
+                    if let Some(idle) = self.config.data_idle_timeout {
+                        self.data_deadline = Some(now + idle);
+                    }
+                    if let Some(interval) = self.config.keepalive_interval {
+                        self.keepalive_deadline = Some(now + interval);
+                    }
+                }
+                Output::Event(Event::DataReady {
+                    op,
+                    direction,
+                    size,
+                })
+            }
             Record::Greeting(s) => Output::Event(Event::Greeting(reply(s))),
             Record::Info(op, s) => Output::Event(Event::Info {
                 op,
@@ -1244,7 +1524,9 @@ impl Client {
 
     /// Starts the front op if nothing owns the wire.
     fn advance(&mut self) {
-        if self.state != State::Ready {
+        if self.state != State::Ready || self.control_tls_pending || self.pending_noops > 0 {
+            // After keepalive NOOPs, the next command waits for their replies: a 200
+            // must never be taken for the answer to something else.
             return;
         }
         let Some(front) = self.queue.front_mut() else {
@@ -1307,12 +1589,21 @@ impl Client {
             _ => {
                 self.send(&p);
                 if stage == Stage::Transfer && self.state != State::Closed {
+                    let protect = self.protect_data;
                     if let Some(front) = self.queue.front_mut() {
                         front.join.command_sent = true;
+                        front.join.tls_pending = protect;
                     }
                     if matches!(self.config.data_mode, DataMode::Active { .. }) {
                         self.records
                             .push_back(Record::DataAction(Action::AcceptData { op: p.id }));
+                    }
+                    if protect {
+                        // Right after the command: servers start their TLS side only
+                        // while processing it, so a handshake before it deadlocks.
+                        self.records.push_back(Record::Action(Action::StartTls {
+                            channel: Channel::Data(p.id),
+                        }));
                     }
                 }
             }
@@ -1380,6 +1671,14 @@ impl Client {
             (OpKind::Opts, _) => Command::Opts(arg0),
             (OpKind::Raw, _) => Command::Raw(arg0),
             (OpKind::Quit, _) => Command::Quit,
+            (OpKind::AuthTls, _) => Command::Auth(AuthMechanism::Tls),
+            (OpKind::Ccc, _) => Command::Ccc,
+            (OpKind::ProtectData, Stage::Pbsz) => Command::Pbsz(0),
+            (OpKind::ProtectData, _) => Command::Prot(if pending.protect {
+                ProtectionLevel::Private
+            } else {
+                ProtectionLevel::Clear
+            }),
             (OpKind::Clnt, _) => Command::Clnt(config.client_name.as_deref().unwrap_or_default()),
         };
         let start = self.arena.len() as u32;
@@ -1408,6 +1707,7 @@ impl Client {
                     self.records.push_back(Record::Greeting(reply));
                     self.state = State::Ready;
                     self.reply_deadline = None;
+                    self.queue_tls_setup();
                     self.advance();
                 }
                 421 => self.fail(SessionError::ServiceNotAvailable),
@@ -1422,6 +1722,23 @@ impl Client {
                     self.records.push_back(Record::Info(Some(op), reply));
                     return;
                 }
+                if self.pending_noops > 0 && !code.is_preliminary() {
+                    let transfer_waits_for_final = self.in_flight
+                        && self
+                            .queue
+                            .front()
+                            .is_some_and(|p| p.stage == Stage::Transfer && !p.aborting);
+                    // A transfer's final reply is never 200; a NOOP's is.
+                    if !transfer_waits_for_final || code == ReplyCode::COMMAND_OK {
+                        self.pending_noops -= 1;
+                        if self.pending_noops == 0 && !self.in_flight {
+                            self.reply_deadline = None;
+                        }
+                        self.records.push_back(Record::Info(None, reply));
+                        self.advance();
+                        return;
+                    }
+                }
                 if !code.is_preliminary() {
                     self.late_preliminary = None;
                 }
@@ -1434,6 +1751,10 @@ impl Client {
                     self.fail(error);
                     return;
                 };
+                if pending.aborting {
+                    self.on_abort_reply(pending, reply);
+                    return;
+                }
                 if pending.stage == Stage::Transfer {
                     self.on_transfer_reply(pending, reply, now);
                     return;
@@ -1454,6 +1775,23 @@ impl Client {
                 let step = self.step(&pending, reply);
                 self.apply(pending, reply, step);
             }
+        }
+    }
+
+    /// Replies after ABOR + NOOP: the transfer's and the ABOR's are absorbed; the
+    /// NOOP's 200 ends the op.
+    fn on_abort_reply(&mut self, pending: Pending, reply: StoredReply) {
+        match reply.code.get() {
+            421 => self.end_with_421(pending, reply),
+            200 => {
+                self.reply_deadline = None;
+                self.late_preliminary = None;
+                self.finish_op(Record::Failed(pending.id, pending.kind, OpError::Aborted));
+                self.advance();
+            }
+            _ => self
+                .records
+                .push_back(Record::Info(Some(pending.id), reply)),
         }
     }
 
@@ -1490,6 +1828,7 @@ impl Client {
         }
         self.in_flight = false;
         self.reply_deadline = None;
+        self.keepalive_deadline = None;
         if code == ReplyCode::SERVICE_NOT_AVAILABLE {
             self.end_with_421(pending, reply);
             return;
@@ -1522,7 +1861,7 @@ impl Client {
             return;
         };
         let j = &mut front.join;
-        if j.ready_reported || !j.accepted || !j.connected || j.data_done() {
+        if j.ready_reported || !j.accepted || !j.connected || j.tls_pending || j.data_done() {
             return;
         }
         j.ready_reported = true;
@@ -1588,6 +1927,10 @@ impl Client {
             }
         };
         self.finish_op(record);
+        if self.pending_noops > 0 {
+            // The keepalive NOOPs' replies are due now.
+            self.reply_deadline = Some(now + self.config.reply_timeout);
+        }
         self.advance();
     }
 
@@ -1710,6 +2053,12 @@ impl Client {
                 Step::Done(StoredValue::Features)
             }
             (OpKind::Raw, _) => Step::Done(StoredValue::None),
+            (OpKind::AuthTls, _) if n == 234 => Step::Done(StoredValue::None),
+            (OpKind::AuthTls, _) => Step::Rejected,
+            (OpKind::ProtectData, Stage::Pbsz) if code.is_completion() => {
+                self.pbsz_done = true;
+                Step::Next(Stage::Single)
+            }
             (
                 OpKind::Cwd
                 | OpKind::Cdup
@@ -1723,7 +2072,9 @@ impl Client {
                 | OpKind::Help
                 | OpKind::Opts
                 | OpKind::Quit
-                | OpKind::Clnt,
+                | OpKind::Clnt
+                | OpKind::Ccc
+                | OpKind::ProtectData,
                 _,
             ) if code.is_completion() => Step::Done(StoredValue::None),
             _ => unexpected,
@@ -1745,6 +2096,16 @@ impl Client {
             let op = (!pending.internal).then_some(id);
             self.records.push_back(Record::Info(op, reply));
         }
+        if pending.abort_requested && !ends_op {
+            // The caller aborted while this command was out: stop here.
+            if pending.join.connected && !pending.join.data_done() {
+                self.records
+                    .push_back(Record::Action(Action::CloseData { op: id }));
+            }
+            self.finish_op(Record::Failed(id, kind, OpError::Aborted));
+            self.advance();
+            return;
+        }
         match step {
             Step::Next(stage) => {
                 match (pending.stage, stage) {
@@ -1761,8 +2122,27 @@ impl Client {
                     OpKind::Login => self.after_login(),
                     OpKind::Feat if pending.internal => self.after_feat(),
                     OpKind::Opts if pending.internal => self.utf8_on = true,
+                    OpKind::AuthTls => {
+                        // Nothing more is read or written in the clear.
+                        self.control_tls_pending = true;
+                        self.records.push_back(Record::Action(Action::StartTls {
+                            channel: Channel::Control,
+                        }));
+                    }
+                    OpKind::ProtectData => self.protect_data = pending.protect,
+                    OpKind::Ccc => self
+                        .records
+                        .push_back(Record::Action(Action::StopControlTls)),
                     _ => {}
                 }
+            }
+            Step::Rejected | Step::Failed(_)
+                if pending.internal && matches!(kind, OpKind::AuthTls | OpKind::ProtectData) =>
+            {
+                // TLS was required: never go on in the clear.
+                self.queue.pop_front();
+                self.fail(SessionError::TlsRefused { code: reply.code });
+                return;
             }
             Step::Rejected => {
                 if kind == OpKind::Feat && pending.internal {
@@ -1795,9 +2175,20 @@ impl Client {
         }
         self.in_flight = false;
         self.data_deadline = None;
+        self.keepalive_deadline = None;
     }
 
     fn push_internal_front(&mut self, kind: OpKind, arg: Option<&[u8]>) {
+        self.push_internal_front_at(kind, arg, Stage::Single, false);
+    }
+
+    fn push_internal_front_at(
+        &mut self,
+        kind: OpKind,
+        arg: Option<&[u8]>,
+        stage: Stage,
+        protect: bool,
+    ) {
         let args = [arg.map(|a| push_arg(&mut self.args, a)), None, None];
         self.queue.push_front(Pending {
             id: OpId(u64::MAX),
@@ -1805,7 +2196,7 @@ impl Client {
             internal: true,
             args,
             time: None,
-            stage: Stage::Single,
+            stage,
             started: false,
             offset: 0,
             store: StoreMode::Replace,
@@ -1813,7 +2204,24 @@ impl Client {
             ascii: false,
             data_addr: None,
             join: Join::default(),
+            protect,
+            aborting: false,
+            abort_requested: false,
         });
+    }
+
+    /// After the greeting: AUTH TLS (explicit), then PBSZ 0 + PROT P, ahead of every op.
+    fn queue_tls_setup(&mut self) {
+        if self.config.tls == TlsMode::None {
+            return;
+        }
+        // Pushed to the front in reverse order.
+        if self.config.protect_data {
+            self.push_internal_front_at(OpKind::ProtectData, None, Stage::Pbsz, true);
+        }
+        if self.config.tls == TlsMode::Explicit {
+            self.push_internal_front(OpKind::AuthTls, None);
+        }
     }
 
     fn after_login(&mut self) {
@@ -1849,6 +2257,7 @@ impl Client {
         self.in_flight = false;
         self.reply_deadline = None;
         self.data_deadline = None;
+        self.keepalive_deadline = None;
         if let Some(op) = self.active_transfer() {
             self.records
                 .push_back(Record::Action(Action::CloseData { op }));

@@ -99,6 +99,8 @@ pub(crate) struct Join {
     pub accepted: bool,
     /// The data connection is up.
     pub connected: bool,
+    /// TLS was started on the data connection and is not ready yet.
+    pub tls_pending: bool,
     /// `DataReady` was reported.
     pub ready_reported: bool,
     /// The size the 1xx announced.

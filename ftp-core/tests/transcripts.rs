@@ -9,6 +9,11 @@
 //!   the rest of the line is one argument, `\r`, `\n`, `\xNN` escapes allowed)
 //! - `S: text`: server bytes, CRLF appended; `S! text`: server bytes as written
 //! - `T: +N`: the clock moves N seconds (fractions allowed), then `handle_timeout`
+//! - `D: #N fact`: a data-connection fact for the op submitted Nth (`listening ADDR`,
+//!   `connected ADDR`, `end BYTES clean|unclean`, `failed KIND`, `finish` for
+//!   `finish_upload`)
+//! - `TLS: control` / `TLS: #N`: a TLS handshake finished; `TLS-FAILED: control`
+//! - `ABORT: #N`: the caller aborts the op submitted Nth
 //! - `EOF`: the server closes the control connection
 //!
 //! Expected output, in order, until the next input: `C: command line` (CRLF implied),
@@ -21,7 +26,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use ftp_core::FtpTime;
-use ftp_core::session::{Action, Client, Event, Instant, Op, OpId, Output, SessionConfig, Value};
+use ftp_core::session::{
+    Action, Channel, Client, Event, Instant, Op, OpId, Output, SessionConfig, Value,
+};
 use ftp_core::transfer::{ControlAddresses, DataEnd, DataFailure, DataMode, Direction, StoreMode};
 
 fn unescape(text: &str) -> Vec<u8> {
@@ -65,6 +72,13 @@ fn describe(output: &Output<'_>) -> Option<String> {
             Action::AcceptData { op } => format!("A: accept #{}", op.get()),
             Action::ShutdownData { op } => format!("A: shutdown #{}", op.get()),
             Action::CloseData { op } => format!("A: close-data #{}", op.get()),
+            Action::StartTls {
+                channel: Channel::Control,
+            } => "A: start-tls control".into(),
+            Action::StartTls {
+                channel: Channel::Data(op),
+            } => format!("A: start-tls #{}", op.get()),
+            Action::StopControlTls => "A: stop-tls control".into(),
             other => format!("A: {other:?}"),
         },
         Output::Event(event) => {
@@ -200,6 +214,9 @@ fn parse_op<'a>(words: &'a [Vec<u8>]) -> Op<'a> {
         "nlst" => Op::Nlst(arg(1)),
         "mlsd" => Op::Mlsd(arg(1)),
         "mlst" => Op::Mlst(arg(1)),
+        "ccc" => Op::Ccc,
+        "prot_p" => Op::ProtectData(true),
+        "prot_c" => Op::ProtectData(false),
         "rawdata_down" => Op::RawData {
             command: req(1),
             direction: Direction::Download,
@@ -251,6 +268,18 @@ fn config_from(line: &str) -> SessionConfig {
             "foreign_peer" => config.accept_foreign_data_peer = on,
             "data_timeout" => config.data_timeout = Duration::from_secs(value.parse().unwrap()),
             "all_replies" => config.report_all_replies = on,
+            "keepalive" => {
+                config.keepalive_interval = Some(Duration::from_secs(value.parse().unwrap()))
+            }
+            "idle" => config.data_idle_timeout = Some(Duration::from_secs(value.parse().unwrap())),
+            "tls" => {
+                config.tls = match value {
+                    "explicit" => ftp_core::session::TlsMode::Explicit,
+                    "implicit" => ftp_core::session::TlsMode::Implicit,
+                    _ => ftp_core::session::TlsMode::None,
+                }
+            }
+            "protect_data" => config.protect_data = on,
             "local" | "peer" => {}
             other => panic!("unknown config key {other}"),
         }
@@ -407,12 +436,23 @@ fn run(path: &Path) -> Result<usize, String> {
                     };
                     client.handle_data_failed(op, failure, now);
                 }
+                "activity" => client.handle_data_activity(op, now),
                 "finish" => {
                     if let Err(e) = client.finish_upload(op) {
                         produced.push(format!("!! {e}"));
                     }
                 }
                 other => panic!("unknown data fact {other}"),
+            }
+        } else if line == "TLS: control" {
+            client.handle_tls_ready(Channel::Control, now);
+        } else if let Some(id) = line.strip_prefix("TLS: #") {
+            client.handle_tls_ready(Channel::Data(op_id(id.parse().unwrap())), now);
+        } else if line == "TLS-FAILED: control" {
+            client.handle_tls_failed(now);
+        } else if let Some(id) = line.strip_prefix("ABORT: #") {
+            if let Err(e) = client.abort(op_id(id.parse().unwrap())) {
+                produced.push(format!("!! {e}"));
             }
         } else if line == "EOF" {
             client.handle_control_eof(now);
