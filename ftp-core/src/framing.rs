@@ -122,6 +122,8 @@ pub struct ReplyFramer {
     buf: Vec<u8>,
     /// The code of the reply in progress, known once its first line is complete.
     code: Option<ReplyCode>,
+    /// The digits of `code`, cached.
+    digits: [u8; 3],
     multiline: bool,
     truncated: bool,
     /// The first bytes of the current line: all that framing decisions look at.
@@ -151,6 +153,7 @@ impl ReplyFramer {
             config,
             buf: Vec::new(),
             code: None,
+            digits: [0; 3],
             multiline: false,
             truncated: false,
             head: [0; 4],
@@ -187,6 +190,9 @@ impl ReplyFramer {
 
     fn push_inner(&mut self, input: &[u8]) -> Result<usize, FramingError> {
         let mut pos = 0;
+        // Bytes from here to `pos` are framed but not yet stored: they are copied into the
+        // buffer in one piece when the reply completes or the input runs out.
+        let mut unstored = 0;
         while pos < input.len() {
             let rest = &input[pos..];
             let (segment, line_complete) = match memchr::memchr(b'\n', rest) {
@@ -200,12 +206,22 @@ impl ReplyFramer {
             };
             self.note_line_start(content)?;
             self.line_len += content.len();
-            self.store(segment);
             pos += segment.len();
-            if line_complete && self.end_line()? {
-                self.ready = true;
-                break;
+            if line_complete {
+                if self.code.is_none() {
+                    // A first line (or an empty line that end_line drops): store it now, so
+                    // that end_line sees the buffer as it expects.
+                    self.store(&input[unstored..pos]);
+                    unstored = pos;
+                }
+                if self.end_line()? {
+                    self.ready = true;
+                    break;
+                }
             }
+        }
+        if unstored < pos {
+            self.store(&input[unstored..pos]);
         }
         Ok(pos)
     }
@@ -294,9 +310,17 @@ impl ReplyFramer {
         if have >= 4 || content.is_empty() {
             return Ok(());
         }
-        let take = (4 - have).min(content.len());
-        self.head[have..have + take].copy_from_slice(&content[..take]);
-        self.head_len += take as u8;
+        if let (0, Some(first)) = (have, content.first_chunk::<4>()) {
+            // The common case: a whole line start in one piece, a single 4-byte copy.
+            self.head = *first;
+            self.head_len = 4;
+        } else {
+            let take = (4 - have).min(content.len());
+            for (slot, &byte) in self.head[have..have + take].iter_mut().zip(content) {
+                *slot = byte;
+            }
+            self.head_len += take as u8;
+        }
         if self.code.is_some() {
             return Ok(());
         }
@@ -319,6 +343,7 @@ impl ReplyFramer {
     }
 
     /// The current line has ended; returns whether it ends the reply.
+    #[inline(always)]
     fn end_line(&mut self) -> Result<bool, FramingError> {
         let head_len = usize::from(self.head_len);
         let head = self.head;
@@ -343,6 +368,7 @@ impl ReplyFramer {
                     return Err(self.not_a_reply());
                 };
                 self.code = Some(code);
+                self.digits = [head[0], head[1], head[2]];
                 if head_len >= 4 && head[3] == b'-' {
                     self.multiline = true;
                     Ok(false)
@@ -350,11 +376,11 @@ impl ReplyFramer {
                     Ok(true)
                 }
             }
-            Some(code) => {
+            Some(_) => {
                 if head_len < 3 {
                     return Ok(false);
                 }
-                let same_code = head[..3] == code.digits();
+                let same_code = head[..3] == self.digits;
                 let ends = if head_len == 3 {
                     same_code
                 } else {
