@@ -323,11 +323,17 @@ proptest! {
 /// (active mode, so the connection may come at any point after the command), and checks
 /// the op completes exactly once, with the byte count, only after both the 226 and the
 /// EOF.
-fn download_join(order: &[usize], bytes: u64) -> Result<(), TestCaseError> {
+fn download_join(order: &[usize], bytes: u64, tls: bool) -> Result<(), TestCaseError> {
+    use ftp_core::session::{Channel, TlsMode};
     use ftp_core::transfer::{DataEnd, DataMode};
     let config = SessionConfig {
         feat_after_login: false,
         data_mode: DataMode::Active { external_ip: None },
+        tls: if tls {
+            TlsMode::Explicit
+        } else {
+            TlsMode::None
+        },
         ..SessionConfig::default()
     };
     let addrs = ftp_core::transfer::ControlAddresses {
@@ -337,9 +343,11 @@ fn download_join(order: &[usize], bytes: u64) -> Result<(), TestCaseError> {
     let now = Instant::ZERO;
     let mut client = Client::new(config, addrs, now);
     let mut completions = Vec::new();
+    let ready = std::cell::Cell::new(false);
     let drain = |client: &mut Client, completions: &mut Vec<(OpId, u64)>| loop {
         match client.poll_output(now) {
             Output::Wait(_) => break,
+            Output::Event(Event::DataReady { .. }) => ready.set(true),
             Output::Event(Event::Completed {
                 op,
                 value: ftp_core::session::Value::Transferred(n),
@@ -352,6 +360,16 @@ fn download_join(order: &[usize], bytes: u64) -> Result<(), TestCaseError> {
         }
     };
     client.handle_control_data(b"220 ready\r\n", now);
+    if tls {
+        drain(&mut client, &mut completions);
+        client.handle_control_data(b"234 Proceed\r\n", now);
+        drain(&mut client, &mut completions);
+        client.handle_tls_ready(Channel::Control, now);
+        drain(&mut client, &mut completions);
+        client.handle_control_data(b"200 PBSZ=0\r\n", now);
+        drain(&mut client, &mut completions);
+        client.handle_control_data(b"200 PROT P\r\n", now);
+    }
     let op = client
         .submit(Op::Retr {
             path: b"f",
@@ -365,9 +383,15 @@ fn download_join(order: &[usize], bytes: u64) -> Result<(), TestCaseError> {
     drain(&mut client, &mut completions);
     client.handle_control_data(b"200 eprt ok\r\n", now);
     drain(&mut client, &mut completions);
-    let (mut seen_226, mut seen_eof) = (false, false);
+    let (mut seen_226, mut seen_eof, mut seen_tls) = (false, false, !tls);
+    let (mut seen_150, mut seen_connected) = (false, false);
     for &step in order {
         match step {
+            4 if !tls => continue,
+            4 => {
+                client.handle_tls_ready(Channel::Data(op), now);
+                seen_tls = true;
+            }
             0 => client.handle_control_data(b"150 Opening (12 bytes)\r\n", now),
             1 => client.handle_data_connected(op, "127.0.0.1:20".parse().unwrap(), now),
             2 => {
@@ -380,6 +404,19 @@ fn download_join(order: &[usize], bytes: u64) -> Result<(), TestCaseError> {
             }
         }
         drain(&mut client, &mut completions);
+        match step {
+            0 => seen_150 = true,
+            1 => seen_connected = true,
+            _ => {}
+        }
+        if ready.get() {
+            // Data may move only on an accepted command over a connected, handshaken
+            // data connection.
+            prop_assert!(
+                seen_connected && seen_tls && (seen_150 || seen_226),
+                "ready too early: {order:?}"
+            );
+        }
         if !(seen_226 && seen_eof) {
             prop_assert!(
                 completions.is_empty(),
@@ -407,16 +444,23 @@ fn download_join(order: &[usize], bytes: u64) -> Result<(), TestCaseError> {
 proptest! {
     #[test]
     fn download_completes_once_in_every_order(
-        order in Just(vec![0usize, 1, 2, 3]).prop_shuffle(),
+        order in Just(vec![0usize, 1, 2, 3, 4]).prop_shuffle(),
         bytes in any::<u64>(),
+        tls in any::<bool>(),
     ) {
-        // The data can only end once it is connected: put them in that order.
+        // The data flows only once connected and (with TLS) handshaken: put connected (1),
+        // TLS ready (4) and EOF (2) in that order, wherever they fall.
         let mut order = order;
-        let connected = order.iter().position(|s| *s == 1).unwrap();
-        let eof = order.iter().position(|s| *s == 2).unwrap();
-        if eof < connected {
-            order.swap(connected, eof);
+        let mut slots: Vec<usize> = order
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| matches!(s, 1 | 2 | 4))
+            .map(|(i, _)| i)
+            .collect();
+        slots.sort_unstable();
+        for (slot, step) in slots.into_iter().zip([1, 4, 2]) {
+            order[slot] = step;
         }
-        download_join(&order, bytes)?;
+        download_join(&order, bytes, tls)?;
     }
 }
