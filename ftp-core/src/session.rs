@@ -1536,6 +1536,16 @@ impl Client {
             return;
         }
         front.started = true;
+        if front.kind == OpKind::SetMtime
+            && front.stage == Stage::Mfmt
+            && self
+                .capabilities
+                .as_ref()
+                .is_some_and(|c| !c.has(Feature::Mfmt) && c.has(Feature::Mdtm))
+        {
+            // FEAT lists MDTM but no MFMT (vsftpd): its way is the two-argument MDTM.
+            front.stage = Stage::MdtmSet;
+        }
         let stage = front.stage;
         let wants_ascii = front.ascii;
         if stage == Stage::Type && self.ascii_type == Some(wants_ascii) {
