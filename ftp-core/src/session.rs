@@ -614,13 +614,15 @@ pub enum Action {
         /// Where to connect.
         addr: SocketAddr,
     },
-    /// Listen for the active-mode data connection of `op` on `ip` (any port, or one of a
-    /// configured range), then report [`Client::handle_data_listening`].
+    /// Listen for the active-mode data connection of `op` on `ip`, on a free port of
+    /// `ports` (or any free port), then report [`Client::handle_data_listening`].
     ListenData {
         /// The op.
         op: OpId,
         /// The local address to bind.
         ip: IpAddr,
+        /// The port range to bind in, first to last, if one is configured.
+        ports: Option<(u16, u16)>,
     },
     /// Accept the server's connection on the listener of `op`, then report
     /// [`Client::handle_data_connected`] with the peer's address.
@@ -1263,6 +1265,7 @@ impl Client {
         let announced = match self.config.data_mode {
             DataMode::Active {
                 external_ip: Some(ip),
+                ..
             } => SocketAddr::new(ip, addr.port()),
             _ => addr,
         };
@@ -1587,8 +1590,16 @@ impl Client {
         match stage {
             Stage::Listen => {
                 let ip = self.addrs.local.ip();
+                let ports = match self.config.data_mode {
+                    DataMode::Active { ports, .. } => ports,
+                    _ => None,
+                };
                 self.records
-                    .push_back(Record::DataAction(Action::ListenData { op: p.id, ip }));
+                    .push_back(Record::DataAction(Action::ListenData {
+                        op: p.id,
+                        ip,
+                        ports,
+                    }));
             }
             Stage::Connect => {
                 if let Some(addr) = p.data_addr {

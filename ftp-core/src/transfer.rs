@@ -27,6 +27,9 @@ pub enum DataMode {
         /// The address to announce instead of the control connection's local address
         /// (behind NAT). The listener still binds the local address.
         external_ip: Option<IpAddr>,
+        /// The local ports to listen on, first to last (for firewalls that open only a
+        /// range); `None` for any free port.
+        ports: Option<(u16, u16)>,
     },
 }
 

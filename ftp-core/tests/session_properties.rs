@@ -143,7 +143,10 @@ fn run(steps: &[Step], cuts: &[usize], variant: u8) -> Result<Vec<String>, TestC
     let mut now = Instant::ZERO;
     let config = SessionConfig {
         data_mode: if active {
-            ftp_core::transfer::DataMode::Active { external_ip: None }
+            ftp_core::transfer::DataMode::Active {
+                external_ip: None,
+                ports: None,
+            }
         } else {
             ftp_core::transfer::DataMode::Auto
         },
@@ -328,7 +331,10 @@ fn download_join(order: &[usize], bytes: u64, tls: bool) -> Result<(), TestCaseE
     use ftp_core::transfer::{DataEnd, DataMode};
     let config = SessionConfig {
         feat_after_login: false,
-        data_mode: DataMode::Active { external_ip: None },
+        data_mode: DataMode::Active {
+            external_ip: None,
+            ports: None,
+        },
         tls: if tls {
             TlsMode::Explicit
         } else {

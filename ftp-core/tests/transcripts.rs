@@ -68,7 +68,10 @@ fn describe(output: &Output<'_>) -> Option<String> {
         Output::Action(action) => match action {
             Action::CloseControl => "A: close-control".into(),
             Action::ConnectData { op, addr } => format!("A: connect #{} {addr}", op.get()),
-            Action::ListenData { op, ip } => format!("A: listen #{} {ip}", op.get()),
+            Action::ListenData { op, ip, ports } => match ports {
+                Some((a, b)) => format!("A: listen #{} {ip} ports {a}-{b}", op.get()),
+                None => format!("A: listen #{} {ip}", op.get()),
+            },
             Action::AcceptData { op } => format!("A: accept #{}", op.get()),
             Action::ShutdownData { op } => format!("A: shutdown #{}", op.get()),
             Action::CloseData { op } => format!("A: close-data #{}", op.get()),
@@ -258,9 +261,17 @@ fn config_from(line: &str) -> SessionConfig {
                     "auto" => DataMode::Auto,
                     "pasv" => DataMode::Passive,
                     "epsv" => DataMode::ExtendedPassive,
-                    "active" => DataMode::Active { external_ip: None },
+                    "active" => DataMode::Active {
+                        external_ip: None,
+                        ports: None,
+                    },
+                    "active:ports" => DataMode::Active {
+                        external_ip: None,
+                        ports: Some((50000, 50100)),
+                    },
                     v => DataMode::Active {
                         external_ip: Some(v.strip_prefix("active:").unwrap().parse().unwrap()),
+                        ports: None,
                     },
                 }
             }
