@@ -17,6 +17,7 @@
 //! | [`time`] | [`FtpTime`]: MDTM / MFMT / MLSx timestamps | RFC 3659 §2.3, §3 |
 //! | [`feat`] | FEAT replies and the [`Capabilities`] they announce | RFC 2389 §3 |
 //! | [`mlsx`] | MLST / MLSD fact lines | RFC 3659 §7 |
+//! | [`listing`] | LIST / MLSD directory listings: Unix, DOS/IIS, EPLF, MLSD, VMS; nothing dropped | RFC 959 §4.1.3, RFC 3659 §7 |
 //! | [`command`] | [`Command`]: the command encoder | RFC 959 §5.3, RFC 2428, RFC 3659, RFC 4217 |
 //! | [`transfer`] | data-channel modes and the rule that ends a transfer | RFC 959 §3.2, RFC 2428 |
 //! | [`session`] | [`Client`](session::Client): the session state machine (control channel so far) | RFC 959 §5.4, RFC 2389, RFC 7151 |
@@ -53,6 +54,7 @@ pub mod command;
 mod error;
 pub mod feat;
 pub mod framing;
+pub mod listing;
 pub mod mlsx;
 pub mod passive;
 pub mod path;

@@ -1,0 +1,633 @@
+//! Listing timestamps: what a LIST line says about a file's modification time, with the
+//! precision it said it in.
+//!
+//! `ls -l` writes `Mon dd HH:MM` for recent files (no year, server-local time) and
+//! `Mon dd  YYYY` for older ones (no time); `--time-style=long-iso` writes `YYYY-MM-DD HH:MM`.
+//! DOS/IIS writes `MM-DD-YY  HH:MMAM`. MLSD and EPLF give UTC to the second.
+//!
+//! # The year of a `Mon dd HH:MM` date
+//!
+//! Such a date is resolved against a caller-supplied "now" (UTC, [`TimeContext::now`]) moved
+//! to the server's wall clock by [`TimeContext::server_offset_minutes`]: the year is the
+//! latest one for which the listed date and time is **at most one day (86 400 s) after
+//! now**. `ls` shows this form for files modified in the last six months, so the date is
+//! normally in the past; the one day of slack absorbs clock skew and time zones the caller
+//! did not configure (FileZilla uses the same tolerance). A `Feb 29` goes back to the latest
+//! leap year that satisfies the rule. The result is marked [`ListingTime::year_inferred`].
+
+use core::fmt;
+
+use super::{small, tokens};
+use crate::error::ParseError;
+use crate::time::FtpTime;
+
+/// How much of the time the listing gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Precision {
+    /// The date only (`Mon dd  YYYY`, `YYYY-MM-DD`); the time reads as 00:00:00.
+    Day,
+    /// Date, hour and minute; the seconds read as 0.
+    Minute,
+    /// Date and time to the second (MLSD, EPLF, `ls --full-time`).
+    Second,
+}
+
+/// The "now" and time zone that listing dates are read against. There is no clock in
+/// `ftp-core`: the caller supplies both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeContext {
+    /// The current time, UTC.
+    pub now: FtpTime,
+    /// The server's wall clock minus UTC, in minutes (`60` for a server on UTC+1). LIST
+    /// times are in the server's local time; MLSD and EPLF times are UTC and ignore this.
+    pub server_offset_minutes: i32,
+    /// How far past "now" a date without a year may be and still be this year (see the
+    /// [module docs](self)); [`DEFAULT_MAX_FUTURE_SECONDS`] unless changed. Clients that
+    /// copy another tool's rule set it: 0 for Chromium's "no date in the future", about six
+    /// months for jlaffaye/ftp's.
+    pub max_future_seconds: i64,
+}
+
+/// One day: the default [`TimeContext::max_future_seconds`].
+pub const DEFAULT_MAX_FUTURE_SECONDS: i64 = 86_400;
+
+impl TimeContext {
+    /// A context at `now` for a server on UTC, with the one-day rule.
+    pub const fn new(now: FtpTime) -> Self {
+        TimeContext {
+            now,
+            server_offset_minutes: 0,
+            max_future_seconds: DEFAULT_MAX_FUTURE_SECONDS,
+        }
+    }
+
+    fn offset_seconds(&self) -> i64 {
+        i64::from(self.server_offset_minutes) * 60
+    }
+}
+
+/// A listing timestamp: the wall-clock fields as listed (with the year filled in when the
+/// listing left it out), the [`Precision`] they came with, and the UTC offset they are in.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListingTime {
+    wall: FtpTime,
+    precision: Precision,
+    year_inferred: bool,
+    offset_minutes: i32,
+}
+
+impl ListingTime {
+    /// A UTC time to the second (MLSD, EPLF).
+    pub const fn utc(time: FtpTime) -> Self {
+        ListingTime {
+            wall: time,
+            precision: Precision::Second,
+            year_inferred: false,
+            offset_minutes: 0,
+        }
+    }
+
+    /// A wall-clock time on a server `offset_minutes` ahead of UTC, with its precision.
+    pub const fn local(
+        wall: FtpTime,
+        precision: Precision,
+        year_inferred: bool,
+        offset_minutes: i32,
+    ) -> Self {
+        ListingTime {
+            wall,
+            precision,
+            year_inferred,
+            offset_minutes,
+        }
+    }
+
+    /// The fields as the server listed them, in its local time (fields below the
+    /// precision are 0).
+    pub const fn wall_clock(&self) -> FtpTime {
+        self.wall
+    }
+
+    /// How much of the time was listed.
+    pub const fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// Whether the year was not listed and was inferred (see the [module docs](self)).
+    pub const fn year_inferred(&self) -> bool {
+        self.year_inferred
+    }
+
+    /// The server's UTC offset in minutes this time was read with (0 for UTC formats).
+    pub const fn offset_minutes(&self) -> i32 {
+        self.offset_minutes
+    }
+
+    /// Seconds since the Unix epoch, UTC.
+    pub fn unix_timestamp(&self) -> i64 {
+        self.wall.unix_timestamp() - i64::from(self.offset_minutes) * 60
+    }
+
+    /// The time in UTC (an error only if the offset moves it outside years 0–9999).
+    pub fn to_utc(&self) -> Result<FtpTime, ParseError> {
+        if self.offset_minutes == 0 {
+            return Ok(self.wall);
+        }
+        FtpTime::from_unix_timestamp(self.unix_timestamp()).map_err(|_| super::TIME_RANGE)
+    }
+}
+
+impl fmt::Debug for ListingTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ListingTime({} {:?}", self.wall, self.precision)?;
+        if self.year_inferred {
+            f.write_str(" year inferred")?;
+        }
+        if self.offset_minutes != 0 {
+            write!(f, " offset {}min", self.offset_minutes)?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The year for a listed month, day, hour and minute without one: see the
+/// [module docs](self) for the rule.
+pub fn infer_year(month: u8, day: u8, hour: u8, minute: u8, ctx: &TimeContext) -> Option<FtpTime> {
+    let local_now = ctx.now.unix_timestamp() + ctx.offset_seconds();
+    let limit = local_now.saturating_add(ctx.max_future_seconds);
+    let now_year = FtpTime::from_unix_timestamp(local_now).ok()?.year();
+    let newest = now_year.saturating_add(1).min(9999);
+    // Eight years back always reaches a leap year, for `Feb 29`.
+    let oldest = now_year.saturating_sub(8);
+    (oldest..=newest).rev().find_map(|year| {
+        FtpTime::new(year, month, day, hour, minute, 0)
+            .ok()
+            .filter(|t| t.unix_timestamp() <= limit)
+    })
+}
+
+/// English month abbreviations, then the common localized ones servers send (German,
+/// French, Spanish, Italian, Hungarian, Russian): the three-letter prefixes seen in the wild.
+const MONTHS: [(&[u8], u8); 44] = [
+    (b"jan", 1),
+    (b"feb", 2),
+    (b"mar", 3),
+    (b"apr", 4),
+    (b"may", 5),
+    (b"jun", 6),
+    (b"jul", 7),
+    (b"aug", 8),
+    (b"sep", 9),
+    (b"oct", 10),
+    (b"nov", 11),
+    (b"dec", 12),
+    (b"m\xc3\xa4r", 3),
+    (b"mrz", 3),
+    (b"mai", 5),
+    (b"okt", 10),
+    (b"dez", 12),
+    (b"fev", 2),
+    (b"f\xc3\xa9v", 2),
+    (b"avr", 4),
+    (b"jui", 7),
+    (b"ao\xc3\xbb", 8),
+    (b"aou", 8),
+    (b"ene", 1),
+    (b"abr", 4),
+    (b"ago", 8),
+    (b"dic", 12),
+    (b"gen", 1),
+    (b"mag", 5),
+    (b"giu", 6),
+    (b"lug", 7),
+    (b"set", 9),
+    ("янв".as_bytes(), 1),
+    ("фев".as_bytes(), 2),
+    ("мар".as_bytes(), 3),
+    ("апр".as_bytes(), 4),
+    ("май".as_bytes(), 5),
+    ("июн".as_bytes(), 6),
+    ("июл".as_bytes(), 7),
+    ("авг".as_bytes(), 8),
+    ("сен".as_bytes(), 9),
+    ("окт".as_bytes(), 10),
+    ("ноя".as_bytes(), 11),
+    ("дек".as_bytes(), 12),
+];
+
+/// Longer month words servers print (full names, four-letter forms); anything else must be
+/// one of the three-letter [`MONTHS`] exactly, so that owner names like `mary` or `decker`
+/// are not months.
+const LONG_MONTHS: [(&[u8], u8); 31] = [
+    (b"january", 1),
+    (b"janv", 1),
+    (b"januar", 1),
+    (b"janvier", 1),
+    (b"february", 2),
+    (b"februar", 2),
+    (b"f\xc3\xa9vr", 2),
+    (b"march", 3),
+    (b"m\xc3\xa4rz", 3),
+    (b"april", 4),
+    (b"avril", 4),
+    (b"june", 6),
+    (b"juni", 6),
+    (b"juin", 6),
+    (b"july", 7),
+    (b"juli", 7),
+    (b"juil", 7),
+    (b"juillet", 7),
+    (b"august", 8),
+    (b"ao\xc3\xbbt", 8),
+    (b"sept", 9),
+    (b"szept", 9),
+    (b"september", 9),
+    (b"septembre", 9),
+    (b"october", 10),
+    (b"oktober", 10),
+    (b"octobre", 10),
+    (b"november", 11),
+    (b"novembre", 11),
+    (b"december", 12),
+    (b"dezember", 12),
+];
+
+/// A month name, exactly: a three-letter abbreviation (English `jan`…`dec`; German, French,
+/// Spanish, Italian, Russian ones such as `mär`, `okt`, `dez`, `fév`, `ene`, `янв`) or a
+/// longer form (`july`, `juli`, `juil`, `sept`, `szept`, `januar`, …), any ASCII case, a
+/// trailing `.` allowed; or CJK `3月`. Near misses (`mary`, `decker`) are not months, so an
+/// owner name is not read as a date.
+pub fn month(token: &[u8]) -> Option<u8> {
+    let token = token.strip_suffix(b".").unwrap_or(token);
+    // `3月` (Chinese/Japanese locales).
+    if let Some(n) = token.strip_suffix("月".as_bytes()) {
+        return small(n).filter(|m| (1..=12).contains(m));
+    }
+    let is = |name: &[u8]| {
+        token.len() == name.len()
+            && token
+                .iter()
+                .zip(name)
+                .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    };
+    MONTHS
+        .iter()
+        .chain(LONG_MONTHS.iter())
+        .find(|(name, _)| is(name))
+        .map(|(_, m)| *m)
+}
+
+/// `HH:MM` or `HH:MM:SS` (one-digit hours allowed).
+pub(crate) fn clock(token: &[u8]) -> Option<(u8, u8, Option<u8>)> {
+    let mut parts = token.split(|b| *b == b':');
+    let hour = parts.next().filter(|h| !h.is_empty() && h.len() <= 2)?;
+    // One-digit minutes (`00:0`) come from a few broken servers; the value is unambiguous.
+    let minute = parts.next().filter(|m| !m.is_empty() && m.len() <= 2)?;
+    let second = match parts.next() {
+        Some(s) => {
+            // `ls --full-time` adds a fraction: keep the whole seconds.
+            let whole = s.split(|b| *b == b'.').next()?;
+            Some(small(whole).filter(|s| whole.len() == 2 && *s <= 60)?)
+        }
+        None => None,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    let (hour, minute) = (small(hour)?, small(minute)?);
+    (hour <= 23 && minute <= 59).then_some((hour, minute, second))
+}
+
+/// What a date in an `ls -l` line looked like, for where the name starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LsDate {
+    pub time: ListingTime,
+    /// Byte offset just after the date's last token.
+    pub end: usize,
+    /// A year written right after the day with one space (`Feb 18 2005`): such servers pad
+    /// after the year instead of before it.
+    pub left_aligned_year: bool,
+}
+
+/// Reads an `ls -l` date starting at byte `start` of `line`. Accepted, as servers send them:
+///
+/// * `Mon dd HH:MM` (year inferred), `Mon dd  YYYY`, `Mon dd HH:MM:SS YYYY` (BSD `ls -T`),
+///   `dd Mon HH:MM|YYYY`, `M D HH:MM|YYYY` (numeric month), `MM-DD HH:MM|YYYY`;
+/// * `Mon dd, YYYY HH:MM` (VShell), `dd. Mon., HH:MM` (German locales; any month name
+///   [`month`] knows, a trailing `.` or `,` allowed), CJK `3月 2日 2003年`;
+/// * `YYYY-MM-DD HH:MM[:SS[.frac]] [+zzzz]` (`--time-style=long-iso`/`full-iso`),
+///   `YYYY/MM/DD HH:MM`, `DD-MM-YYYY HH:MM` (or `MM-DD-YYYY`, whichever is a valid date
+///   with the day above 12), `DD-Mon-YY` (date only).
+pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
+    let mut toks = tokens(line, start);
+    let (a0, a1) = toks.next()?;
+    let first = trim_comma(line.get(a0..a1)?);
+    let local = |wall, precision, inferred| {
+        ListingTime::local(wall, precision, inferred, ctx.server_offset_minutes)
+    };
+    let date_only = |(y, m, d): (u16, u8, u8), end| {
+        let wall = FtpTime::new(y, m, d, 0, 0, 0).ok()?;
+        Some(LsDate {
+            time: local(wall, Precision::Day, false),
+            end,
+            left_aligned_year: false,
+        })
+    };
+
+    // A whole date in the first token, a time after it.
+    if let Some((y, m, d)) = whole_date(first) {
+        let (b0, b1) = toks.next()?;
+        let (hour, minute, second) = clock(line.get(b0..b1)?)?;
+        let wall = FtpTime::new(y, m, d, hour, minute, second.unwrap_or(0)).ok()?;
+        let precision = if second.is_some() {
+            Precision::Second
+        } else {
+            Precision::Minute
+        };
+        let mut end = b1;
+        // `--full-time` appends the zone (`+0100`): the wall clock already says it all.
+        let mut rest = tokens(line, b1);
+        if let Some((z0, z1)) = rest.next()
+            && let Some(zone) = line.get(z0..z1)
+            && zone.len() == 5
+            && matches!(zone.first(), Some(b'+' | b'-'))
+            && zone.iter().skip(1).all(u8::is_ascii_digit)
+            && rest.next().is_some()
+        {
+            end = z1;
+        }
+        return Some(LsDate {
+            time: local(wall, precision, false),
+            end,
+            left_aligned_year: false,
+        });
+    }
+    // `01-jun-99`: a date without a time.
+    if let Some(ymd) = day_month_name_year(first) {
+        return date_only(ymd, a1);
+    }
+
+    // Month and day, in one token (`09-26`) or two.
+    let (month, day, day_end, day_had_comma) = match month_dash_day(first) {
+        Some((m, d)) => (m, d, a1, false),
+        None => {
+            let (b0, b1) = toks.next()?;
+            let raw_second = line.get(b0..b1)?;
+            let second_tok = trim_comma(raw_second);
+            let (m, d) = match (month(first), month(second_tok)) {
+                (Some(m), None) => (m, day_of_month(second_tok)?),
+                (None, Some(m)) => (m, day_of_month(first)?),
+                // `3 29 03:26`: a numeric month only with a time or year right after.
+                _ => (
+                    small(first).filter(|m| (1..=12).contains(m) && first.len() <= 2)?,
+                    day_of_month(second_tok)?,
+                ),
+            };
+            (m, d, b1, raw_second.ends_with(b","))
+        }
+    };
+    let (c0, c1) = tokens(line, day_end).next()?;
+    let third = line.get(c0..c1)?;
+    let third = third.strip_suffix("年".as_bytes()).unwrap_or(third);
+    if let Some((hour, minute, second)) = clock(third).or_else(|| midnight_24(third)) {
+        // `Mon dd HH:MM:SS YYYY` (BSD `ls -T`).
+        let mut rest = tokens(line, c1);
+        if let Some(second) = second
+            && let Some((d0, d1)) = rest.next()
+            && let Some(year) = year(line.get(d0..d1)?)
+        {
+            let wall = FtpTime::new(year, month, day, hour, minute, second).ok()?;
+            return Some(LsDate {
+                time: local(wall, Precision::Second, false),
+                end: d1,
+                left_aligned_year: false,
+            });
+        }
+        let (hour, minute, midnight) = match (hour, minute) {
+            // `Apr  4 24:00`: the midnight that ends the 4th, read as the 5th at 00:00.
+            (24, 0) => (23, 59, true),
+            _ => (hour, minute, false),
+        };
+        let wall = infer_year(month, day, hour, minute, ctx)?;
+        let wall = if midnight {
+            FtpTime::from_unix_timestamp(wall.unix_timestamp() + 60).ok()?
+        } else {
+            wall
+        };
+        let (wall, precision) = match second {
+            Some(s) => (
+                FtpTime::new(wall.year(), month, day, hour, minute, s).ok()?,
+                Precision::Second,
+            ),
+            None => (wall, Precision::Minute),
+        };
+        return Some(LsDate {
+            time: local(wall, precision, true),
+            end: c1,
+            left_aligned_year: false,
+        });
+    }
+    let year = year(third)?;
+    // `Oct 08, 2002 09:47` (VShell): the comma says a time follows the year.
+    if day_had_comma
+        && let Some((d0, d1)) = tokens(line, c1).next()
+        && let Some((hour, minute, None)) = line.get(d0..d1).and_then(clock)
+    {
+        let wall = FtpTime::new(year, month, day, hour, minute, 0).ok()?;
+        return Some(LsDate {
+            time: local(wall, Precision::Minute, false),
+            end: d1,
+            left_aligned_year: false,
+        });
+    }
+    let wall = FtpTime::new(year, month, day, 0, 0, 0).ok()?;
+    Some(LsDate {
+        time: local(wall, Precision::Day, false),
+        end: c1,
+        left_aligned_year: c0 == day_end + 1 && third.len() == 4,
+    })
+}
+
+/// `24:00`, which some servers print for the end of a day.
+fn midnight_24(token: &[u8]) -> Option<(u8, u8, Option<u8>)> {
+    (token == b"24:00").then_some((24, 0, None))
+}
+
+fn trim_comma(token: &[u8]) -> &[u8] {
+    token.strip_suffix(b",").unwrap_or(token)
+}
+
+/// `YYYY-MM-DD`, `YYYY/MM/DD`, `DD-MM-YYYY` / `MM-DD-YYYY`: a date that needs a time after
+/// it to be taken for one.
+fn whole_date(token: &[u8]) -> Option<(u16, u8, u8)> {
+    if let Some(ymd) = iso_day(token) {
+        return Some(ymd);
+    }
+    let sep = match (token.get(2), token.get(4)) {
+        (Some(&s @ (b'-' | b'/')), _) | (_, Some(&s @ (b'-' | b'/'))) => s,
+        _ => return None,
+    };
+    let mut parts = token.split(|b| *b == sep);
+    let (p0, p1, p2) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || p1.len() != 2 {
+        return None;
+    }
+    match (p0.len(), p2.len()) {
+        (4, 2) => Some((year(p0)?, small(p1)?, small(p2)?)),
+        (2, 4) => {
+            let (a, b, y) = (small(p0)?, small(p1)?, year(p2)?);
+            // The day is the number above 12; MM-DD when both could be months.
+            if a > 12 {
+                Some((y, b, a))
+            } else {
+                Some((y, a, b))
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `01-jun-99` / `01-Jun-1999`.
+fn day_month_name_year(token: &[u8]) -> Option<(u16, u8, u8)> {
+    let mut parts = token.split(|b| *b == b'-');
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let month = month(m)?;
+    let day = day_of_month(d)?;
+    let year = match y.len() {
+        2 => {
+            let n = u16::from(small(y)?);
+            if n < 70 { 2000 + n } else { 1900 + n }
+        }
+        4 => year(y)?,
+        _ => return None,
+    };
+    Some((year, month, day))
+}
+
+/// `09-26`: month and day in one token.
+fn month_dash_day(token: &[u8]) -> Option<(u8, u8)> {
+    let (m, d) = (token.get(..2)?, token.get(3..)?);
+    if token.get(2) != Some(&b'-') || d.len() != 2 {
+        return None;
+    }
+    let m = small(m).filter(|m| (1..=12).contains(m))?;
+    Some((m, day_of_month(d)?))
+}
+
+/// A day of the month, 1–31 (`2日` and `2.` accepted); the month checks the rest.
+fn day_of_month(token: &[u8]) -> Option<u8> {
+    let token = token.strip_suffix("日".as_bytes()).unwrap_or(token);
+    let token = token.strip_suffix(b".").unwrap_or(token);
+    small(token).filter(|d| (1..=31).contains(d) && token.len() <= 2)
+}
+
+/// A four-digit year.
+fn year(token: &[u8]) -> Option<u16> {
+    if token.len() != 4 {
+        return None;
+    }
+    super::decimal(token).and_then(|y| u16::try_from(y).ok())
+}
+
+/// `YYYY-MM-DD`.
+pub(crate) fn iso_day(token: &[u8]) -> Option<(u16, u8, u8)> {
+    let mut parts = token.split(|b| *b == b'-');
+    let y = year(parts.next()?)?;
+    let m = parts.next().filter(|m| m.len() == 2).and_then(small)?;
+    let d = parts.next().filter(|d| d.len() == 2).and_then(small)?;
+    parts.next().is_none().then_some((y, m, d))
+}
+
+/// Reads a date fragment as `ls -l` prints it (`Feb 10 23:00`, `Jan 23  2019`, …), the
+/// whole input and nothing else.
+///
+/// ```
+/// use ftp_core::FtpTime;
+/// use ftp_core::listing::{date, Precision, TimeContext};
+///
+/// let ctx = TimeContext::new(FtpTime::new(2017, 3, 10, 23, 0, 0)?);
+/// let t = date::parse_ls_date(b"Mar 11 22:00", &ctx).unwrap();
+/// assert_eq!(t.wall_clock().year(), 2017); // less than a day ahead: this year
+/// let t = date::parse_ls_date(b"Mar 12 00:00", &ctx).unwrap();
+/// assert_eq!(t.wall_clock().year(), 2016);
+/// assert_eq!(date::parse_ls_date(b"Dec  2  2009", &ctx).unwrap().precision(), Precision::Day);
+/// # Ok::<(), ftp_core::ParseError>(())
+/// ```
+pub fn parse_ls_date(fragment: &[u8], ctx: &TimeContext) -> Option<ListingTime> {
+    let d = ls_date(fragment, 0, ctx)?;
+    let rest = fragment.get(d.end..)?;
+    rest.iter().all(|b| super::is_space(*b)).then_some(d.time)
+}
+
+/// Reads a DOS/IIS date and time (`04-27-00  09:09PM`, `2013-09-02  18:48`), the whole
+/// input and nothing else. See [`dos`](super::dos) for the accepted forms.
+pub fn parse_dos_date(fragment: &[u8], ctx: &TimeContext) -> Option<ListingTime> {
+    let (time, end) = super::dos::date_time(fragment, ctx)?;
+    let rest = fragment.get(end..)?;
+    rest.iter().all(|b| super::is_space(*b)).then_some(time)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(y: u16, m: u8, d: u8, h: u8) -> TimeContext {
+        TimeContext::new(FtpTime::new(y, m, d, h, 0, 0).unwrap())
+    }
+
+    #[test]
+    fn year_inference_allows_one_day_ahead() {
+        let c = ctx(2024, 6, 15, 12);
+        assert_eq!(infer_year(6, 16, 12, 0, &c).unwrap().year(), 2024);
+        assert_eq!(infer_year(6, 16, 12, 1, &c).unwrap().year(), 2023);
+        assert_eq!(infer_year(12, 15, 12, 0, &c).unwrap().year(), 2023);
+        // New Year's Eve: tomorrow's January date is next year.
+        let c = ctx(2023, 12, 31, 20);
+        assert_eq!(infer_year(1, 1, 8, 0, &c).unwrap().year(), 2024);
+        // Feb 29 goes back to a leap year.
+        let c = ctx(2023, 6, 1, 0);
+        assert_eq!(infer_year(2, 29, 1, 0, &c).unwrap().year(), 2020);
+    }
+
+    #[test]
+    fn offset_moves_now_to_the_server_clock() {
+        // 23:30 UTC is already the 16th on a UTC+2 server.
+        let mut c = TimeContext::new(FtpTime::new(2024, 6, 15, 23, 30, 0).unwrap());
+        c.server_offset_minutes = 120;
+        let t = parse_ls_date(b"Jun 17 01:00", &c).unwrap();
+        assert_eq!(t.wall_clock().year(), 2024);
+        assert_eq!(
+            t.to_utc().unwrap(),
+            FtpTime::new(2024, 6, 16, 23, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn months() {
+        assert_eq!(month(b"Jan"), Some(1));
+        assert_eq!(month(b"DEC"), Some(12));
+        assert_eq!(month("Mär".as_bytes()), Some(3));
+        assert_eq!(month("3月".as_bytes()), Some(3));
+        assert_eq!(month(b"juil."), Some(7));
+        assert_eq!(month(b"Jam"), None);
+        assert_eq!(month(b"Ja"), None);
+        assert_eq!(month(b"mary"), None);
+        assert_eq!(month(b"decker"), None);
+        assert_eq!(month(b"Juli"), Some(7));
+        assert_eq!(month(b"szept"), Some(9));
+    }
+
+    #[test]
+    fn fragments() {
+        let c = ctx(2017, 3, 10, 23);
+        assert!(parse_ls_date(b"Feb 31 2018", &c).is_none());
+        assert!(parse_ls_date(b"Feb 15 25:32", &c).is_none());
+        let t = parse_ls_date(b"2005-04-08 11:22", &c).unwrap();
+        assert_eq!(t.precision(), Precision::Minute);
+        let t = parse_ls_date(b"Dec 11 14:35:12 2019", &c).unwrap();
+        assert_eq!(t.wall_clock().second(), 12);
+    }
+}

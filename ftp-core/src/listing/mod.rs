@@ -1,0 +1,298 @@
+//! Directory listings: the lines of a LIST, MLSD or STAT data stream, one entry each.
+//!
+//! LIST output has no standard (RFC 959 §4.1.3 only says it is "human readable"), so this
+//! module recognises the formats servers actually send:
+//!
+//! | format | example | module |
+//! |---|---|---|
+//! | Unix `ls -l` | `-rw-r--r-- 1 ftp ftp 531 Jan 29 03:26 README` | [`unix`] |
+//! | DOS / IIS `dir` | `04-27-00  09:09PM       <DIR>          pub` | [`dos`] |
+//! | EPLF | `+i8388621.48594,m825718503,r,s280,\tdjb.html` | [`eplf`] |
+//! | MLSD facts (RFC 3659 §7) | `type=file;size=1024;modify=20201213202400; a b` | [`mlsd`] |
+//! | OpenVMS | `1-JUN.LIS;1   9/9   2-JUN-1998 07:32:04  [GROUP,OWNER]  (RWED,RWED,RE,)` | [`vms`] |
+//!
+//! The rule that matters most: **no line is ever lost**. Every line comes back as a
+//! [`ParsedLine`]: an [`Entry`], a line known to carry no entry ([`ParsedLine::Skipped`]:
+//! `total 12`, blank lines, headers), or [`ParsedLine::Unparsed`] with the raw bytes when no
+//! parser understands it. A caller can show, log or hand such lines to its own parser.
+//!
+//! [`ListingParser`] works line by line as data arrives (it holds the detected format, not
+//! the listing), and [`lines`] splits a complete buffer. Entries borrow from the line.
+//!
+//! ```
+//! use ftp_core::FtpTime;
+//! use ftp_core::listing::{lines, EntryKind, ListingParser, ParsedLine};
+//!
+//! let data = b"total 8\r\n-rw-r--r-- 1 ftp ftp 531 Jan 29 03:26 read me\r\nlrwxrwxrwx 1 ftp ftp 7 Jan 25  2016 bin -> usr/bin\r\n";
+//! let now = FtpTime::new(2024, 3, 1, 12, 0, 0)?;
+//! let mut parser = ListingParser::new(now);
+//! let mut names = Vec::new();
+//! for line in lines(data) {
+//!     if let ParsedLine::Entry(e) = parser.parse_line(line) {
+//!         names.push((e.name_str().unwrap_or("?").to_owned(), e.kind));
+//!     }
+//! }
+//! assert_eq!(names[0].0, "read me");
+//! assert_eq!(names[1].1, EntryKind::Symlink { target: Some(b"usr/bin") });
+//! # Ok::<(), ftp_core::ParseError>(())
+//! ```
+
+use core::fmt;
+
+use crate::error::ParseError;
+pub(crate) use crate::reply::strip_line_end;
+
+pub mod date;
+pub mod detect;
+pub mod dos;
+pub mod eplf;
+pub mod mlsd;
+pub mod unix;
+pub mod vms;
+
+pub use date::{DEFAULT_MAX_FUTURE_SECONDS, ListingTime, Precision, TimeContext};
+pub use detect::{Format, ListingParser};
+
+/// What kind of file system object an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind<'a> {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link, with its target when the listing shows one (`a -> b`).
+    Symlink {
+        /// The link target, as listed.
+        target: Option<&'a [u8]>,
+    },
+    /// A block device (`b` in `ls -l`), with its device numbers when listed (`8, 1`).
+    BlockDevice {
+        /// The major device number.
+        major: Option<u32>,
+        /// The minor device number.
+        minor: Option<u32>,
+    },
+    /// A character device (`c` in `ls -l`), with its device numbers when listed.
+    CharDevice {
+        /// The major device number.
+        major: Option<u32>,
+        /// The minor device number.
+        minor: Option<u32>,
+    },
+    /// A named pipe (`p`).
+    Pipe,
+    /// A socket (`s`).
+    Socket,
+    /// Anything else the listing names (a Solaris door, an EPLF entry that is neither `r`
+    /// nor `/`, an MLSD `type` this module does not know): see [`Entry::raw`].
+    Other,
+}
+
+/// One listed entry, borrowed from its line. Values the line did not carry are `None`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// The name, exactly as listed (spaces, `;` and non-UTF-8 bytes included; for a
+    /// symlink, without the ` -> target` part).
+    pub name: &'a [u8],
+    /// What the entry is.
+    pub kind: EntryKind<'a>,
+    /// The size in bytes, when listed (devices list numbers instead, see [`EntryKind`]).
+    pub size: Option<u64>,
+    /// The modification time, with the precision the listing gave.
+    pub modified: Option<ListingTime>,
+    /// Unix permission bits (`0o7777`: setuid, setgid, sticky, rwx × 3), when known.
+    pub permissions: Option<u16>,
+    /// The owner, a name or a number as listed.
+    pub owner: Option<&'a [u8]>,
+    /// The group, a name or a number as listed.
+    pub group: Option<&'a [u8]>,
+    /// The hard-link count.
+    pub links: Option<u64>,
+    /// The whole line the entry came from (line end removed).
+    pub raw: &'a [u8],
+}
+
+impl<'a> Entry<'a> {
+    /// An entry with only a name and a kind; every other field `None`.
+    pub const fn new(name: &'a [u8], kind: EntryKind<'a>, raw: &'a [u8]) -> Self {
+        Entry {
+            name,
+            kind,
+            size: None,
+            modified: None,
+            permissions: None,
+            owner: None,
+            group: None,
+            links: None,
+            raw,
+        }
+    }
+
+    /// The name as text, if it is UTF-8.
+    pub fn name_str(&self) -> Option<&'a str> {
+        core::str::from_utf8(self.name).ok()
+    }
+
+    /// Whether the name is `.` or `..`. Those are returned like any entry (servers differ
+    /// in whether they list them, and `.` may carry the directory's own facts); a caller
+    /// walking a tree skips them with this.
+    pub fn is_self_or_parent(&self) -> bool {
+        self.name == b"." || self.name == b".."
+    }
+}
+
+impl fmt::Debug for Entry<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("name", &format_args!("\"{}\"", self.name.escape_ascii()))
+            .field("kind", &self.kind)
+            .field("size", &self.size)
+            .field("modified", &self.modified)
+            .field("permissions", &self.permissions.map(Octal))
+            .finish_non_exhaustive()
+    }
+}
+
+struct Octal(u16);
+
+impl fmt::Debug for Octal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0o{:o}", self.0)
+    }
+}
+
+/// Why a line carries no entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// An empty line, or one of only spaces and tabs.
+    Blank,
+    /// `total 112`: the block count `ls -l` prints first.
+    Total,
+    /// A header or footer a server wraps its listing in (`Directory listing of /x`,
+    /// VMS `Directory DISK$USER:[ME]` and `Total of 3 files, 12 blocks.`).
+    Header,
+}
+
+/// One line of a listing, classified. See the [module docs](self): nothing is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParsedLine<'a> {
+    /// The line lists an entry.
+    Entry(Entry<'a>),
+    /// The line carries no entry, and is known not to.
+    Skipped(SkipReason),
+    /// No parser understood the line; here it is, line end removed.
+    Unparsed(&'a [u8]),
+}
+
+impl<'a> ParsedLine<'a> {
+    /// The entry, if the line is one.
+    pub fn entry(self) -> Option<Entry<'a>> {
+        match self {
+            ParsedLine::Entry(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The lines of a complete listing buffer, each without its `\n` or `\r\n`. A last line
+/// without a line end is returned too; the empty text after a final line end is not.
+/// (A name that itself ends in CR, the classic Mac `Icon\r`, cannot be told from a line
+/// end and loses that CR, here and in [`ListingParser::parse_line`].)
+///
+/// ```
+/// let got: Vec<&[u8]> = ftp_core::listing::lines(b"a\r\nb c\n\nd").collect();
+/// assert_eq!(got, [&b"a"[..], b"b c", b"", b"d"]);
+/// ```
+pub fn lines(data: &[u8]) -> Lines<'_> {
+    Lines { rest: data }
+}
+
+/// The iterator returned by [`lines`].
+#[derive(Debug, Clone)]
+pub struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match memchr::memchr(b'\n', self.rest) {
+            Some(i) => {
+                let (line, rest) = self.rest.split_at(i);
+                (line, rest.get(1..).unwrap_or_default())
+            }
+            None => (self.rest, &b""[..]),
+        };
+        self.rest = rest;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
+}
+
+/// A decimal number of ASCII digits only, without overflow.
+pub(crate) fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || digits.len() > 20 {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |acc, &d| {
+        if d.is_ascii_digit() {
+            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        } else {
+            None
+        }
+    })
+}
+
+/// A small decimal number (a date or time field).
+pub(crate) fn small(digits: &[u8]) -> Option<u8> {
+    if digits.len() > 3 {
+        return None;
+    }
+    decimal(digits).and_then(|n| u8::try_from(n).ok())
+}
+
+/// Byte offsets of whitespace-separated tokens (space and tab), from `from` on.
+pub(crate) fn tokens(line: &[u8], from: usize) -> Tokens<'_> {
+    Tokens { line, pos: from }
+}
+
+/// See [`tokens`].
+pub(crate) struct Tokens<'a> {
+    line: &'a [u8],
+    pos: usize,
+}
+
+impl Iterator for Tokens<'_> {
+    /// `(start, end)` byte offsets.
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let rest = self.line.get(self.pos..)?;
+        let skip = rest.iter().take_while(|b| is_space(**b)).count();
+        let start = self.pos + skip;
+        let len = self
+            .line
+            .get(start..)?
+            .iter()
+            .take_while(|b| !is_space(**b))
+            .count();
+        if len == 0 {
+            self.pos = self.line.len();
+            return None;
+        }
+        self.pos = start + len;
+        Some((start, start + len))
+    }
+}
+
+pub(crate) const fn is_space(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// A `ParseError` for the conversions of [`ListingTime`].
+pub(crate) const TIME_RANGE: ParseError = ParseError::OutOfRange {
+    what: "listing time",
+};
