@@ -220,6 +220,11 @@ impl FtpTime {
         (self.nanosecond / 1_000_000) as u16
     }
 
+    /// How many fraction digits the value was given with (0 to 9): its precision.
+    pub const fn fraction_digits(&self) -> u8 {
+        self.fraction_digits
+    }
+
     /// Seconds since 1970-01-01T00:00:00Z (negative before), ignoring the fraction.
     pub fn unix_timestamp(&self) -> i64 {
         let days = days_from_civil(i64::from(self.year), self.month, self.day);
