@@ -444,8 +444,9 @@ impl fmt::Display for Redacted<'_, '_> {
         match arg {
             Arg::None | Arg::Optional(None) => Ok(()),
             Arg::MaybeEmpty(_) if matches!(self.0, Command::Pass(_)) => f.write_str(" ****"),
+            // A raw `PASS …` is masked like a typed one.
             Arg::Bytes(b) | Arg::MaybeEmpty(b) | Arg::Optional(Some(b)) if raw => {
-                write!(f, "{}", b.escape_ascii())
+                fmt::Display::fmt(&RedactedLine(b), f)
             }
             Arg::Bytes(b) | Arg::MaybeEmpty(b) | Arg::Optional(Some(b)) => {
                 write!(f, " {}", b.escape_ascii())
@@ -481,7 +482,8 @@ pub struct RedactedLine<'a>(&'a [u8]);
 impl fmt::Display for RedactedLine<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let line = self.0;
-        if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"PASS") {
+        let verb = line.split(|b| *b == b' ').next().unwrap_or_default();
+        if verb.eq_ignore_ascii_case(b"PASS") {
             return f.write_str("PASS ****");
         }
         write!(f, "{}", line.escape_ascii())
@@ -563,9 +565,22 @@ mod tests {
 
     #[test]
     fn password_never_shows() {
-        let c = Command::Pass(Password(b"hunter2"));
-        let debug = alloc::format!("{c:?}");
-        assert!(!debug.contains("hunter2"), "{debug}");
-        assert!(!c.redacted().to_string().contains("hunter2"));
+        for c in [
+            Command::Pass(Password(b"hunter2")),
+            Command::Raw(b"PASS hunter2"),
+            Command::Raw(b"pass hunter2"),
+        ] {
+            let debug = alloc::format!("{c:?}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            assert!(!c.redacted().to_string().contains("hunter2"));
+            let mut line = Vec::new();
+            c.encode(&mut line).unwrap();
+            assert_eq!(redact_line(&line).to_string(), "PASS ****");
+        }
+        // Other commands that merely start with the letters are not masked.
+        assert_eq!(
+            Command::Raw(b"PASSIVE x").redacted().to_string(),
+            "PASSIVE x"
+        );
     }
 }
