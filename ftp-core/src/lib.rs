@@ -5,7 +5,9 @@
 //! drives the blocking adapter (`ftp-std`), the async adapter (`ftp-tokio`), a fuzzer, or a
 //! runtime of your own. It is `#![no_std]` (with `alloc`) and contains no `unsafe`.
 //!
-//! This crate currently provides the codec layer:
+//! Two layers: a codec (pure functions over `&[u8]`: framing, typed parsers, the encoder,
+//! listings) and the flow layer ([`session::Client`], which decides every step of a
+//! session and tells its driver what to do with sockets and TLS).
 //!
 //! | module | what it is | spec |
 //! |---|---|---|
@@ -20,7 +22,7 @@
 //! | [`listing`] | LIST / MLSD directory listings: Unix, DOS/IIS, EPLF, MLSD, VMS; nothing dropped | RFC 959 §4.1.3, RFC 3659 §7 |
 //! | [`command`] | [`Command`]: the command encoder | RFC 959 §5.3, RFC 2428, RFC 3659, RFC 4217 |
 //! | [`transfer`] | data-channel modes and the rule that ends a transfer | RFC 959 §3.2, RFC 2428 |
-//! | [`session`] | [`Client`](session::Client): the session state machine (control channel so far) | RFC 959 §5.4, RFC 2389, RFC 7151 |
+//! | [`session`] | [`Client`](session::Client): the session state machine: ops, transfers, FTPS, ABOR, timers | RFC 959 §5.4, RFC 2389, RFC 4217, RFC 7151 |
 //!
 //! # Example: frame a reply stream and read a typed reply
 //!
