@@ -444,10 +444,19 @@ impl fmt::Display for OwnedReply {
     }
 }
 
-/// The lines of a reply, without line ends (`\r\n` or a bare `\n`). See [`Reply::lines`].
+/// Lines without their line ends (`\r\n` or a bare `\n`): of a reply ([`Reply::lines`])
+/// or of a listing ([`crate::listing::lines`]). A last line without a line end is
+/// returned too; the empty text after a final line end is not.
 #[derive(Debug, Clone)]
 pub struct Lines<'a> {
     rest: &'a [u8],
+}
+
+impl<'a> Lines<'a> {
+    /// The lines of `bytes`.
+    pub const fn new(bytes: &'a [u8]) -> Self {
+        Lines { rest: bytes }
+    }
 }
 
 impl<'a> Iterator for Lines<'a> {

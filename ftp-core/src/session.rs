@@ -1316,10 +1316,7 @@ impl Client {
     /// The data channel of `op` ended: EOF of a download, or the end of the shutdown of an
     /// upload (after [`Action::ShutdownData`]).
     pub fn handle_data_end(&mut self, op: OpId, end: DataEnd, now: Instant) {
-        let Some(p) = self.transfer_front(op) else {
-            return;
-        };
-        if p.join.data_done() {
+        if self.live_transfer(op).is_none() {
             return;
         }
         self.data_deadline = None;
@@ -1331,10 +1328,7 @@ impl Client {
 
     /// The data channel of `op` failed (connect, accept, TLS, reset, …).
     pub fn handle_data_failed(&mut self, op: OpId, failure: DataFailure, now: Instant) {
-        let Some(p) = self.transfer_front(op) else {
-            return;
-        };
-        if p.join.data_done() {
+        if self.live_transfer(op).is_none() {
             return;
         }
         self.data_deadline = None;
@@ -1515,6 +1509,11 @@ impl Client {
             .front()
             .filter(|p| p.id == op && p.started && p.kind.is_transfer())
             .copied()
+    }
+
+    /// The front op, if it is the transfer `op` and its data channel has not ended.
+    fn live_transfer(&self, op: OpId) -> Option<Pending> {
+        self.transfer_front(op).filter(|p| !p.join.data_done())
     }
 
     /// The transfer whose data channel is being set up or used, if any.

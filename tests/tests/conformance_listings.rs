@@ -49,16 +49,6 @@ const FILES: [&str; 8] = [
 /// asserted (see the module docs). `Err`: a mismatch.
 type Outcome = Result<bool, String>;
 
-fn input_bytes(record: &Value) -> Vec<u8> {
-    if let Some(hex) = record.get("input_hex").and_then(Value::as_str) {
-        return (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-    }
-    record["input"].as_str().unwrap().as_bytes().to_vec()
-}
-
 /// Bytes as the record's text: Latin-1 when the input was given as hex (the README says
 /// `input` is then Latin-1 decoded), UTF-8 otherwise.
 fn text(record: &Value, bytes: &[u8]) -> String {
@@ -480,7 +470,7 @@ fn check_mtime(e: &Entry, want: &Value) -> Result<(), String> {
 
 fn check_date(record: &Value, ctx: &TimeContext) -> Outcome {
     let expect = &record["expect"];
-    let input = input_bytes(record);
+    let input = ftp_tests::input_bytes(record);
     let parsed = match record["input_kind"].as_str().unwrap() {
         "ls_date" => date::parse_ls_date(&input, ctx),
         _ => date::parse_dos_date(&input, ctx),
@@ -533,7 +523,7 @@ fn check_record(file: &str, record: &Value, unknown: &mut Vec<String>) -> Outcom
         return check_date(record, &ctx);
     }
     let expect = record["expect"].as_object().unwrap();
-    let input = input_bytes(record);
+    let input = ftp_tests::input_bytes(record);
     if matches!(kind, "nlst_data" | "list_data") {
         // NLST is names, one a line: `lines` is all a caller needs.
         let got: Vec<String> = listing::lines(&input).map(|l| text(record, l)).collect();
@@ -670,25 +660,9 @@ fn check_record(file: &str, record: &Value, unknown: &mut Vec<String>) -> Outcom
     Ok(checked + whole_listing > 0)
 }
 
-fn load_allow_list() -> BTreeMap<String, String> {
-    let path = ftp_tests::conformance_dir().join("listing-allow-list.txt");
-    let text = fs::read_to_string(&path).unwrap();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (key, reason) = l.split_once(char::is_whitespace).expect("key and reason");
-            assert!(
-                !reason.trim().is_empty(),
-                "allow-list entry {key} needs a reason"
-            );
-            (key.to_owned(), reason.trim().to_owned())
-        })
-        .collect()
-}
-
 #[test]
 fn listing_conformance() {
-    let allow = load_allow_list();
+    let allow = ftp_tests::load_allow_list("listing-allow-list.txt");
     let mut unexpected = Vec::new();
     let mut stale = Vec::new();
     let mut unknown_keys: BTreeMap<String, usize> = BTreeMap::new();

@@ -7,7 +7,6 @@
 //! `tests/conformance/allow-list.txt` with a one-line reason; a listed record that passes
 //! fails the test too, so the list never goes stale.
 
-use std::collections::BTreeMap;
 use std::fs;
 
 use ftp_core::feat::Feature;
@@ -67,16 +66,6 @@ fn frame_chunks(chunks: &[&[u8]]) -> Framed {
     Framed { replies, error }
 }
 
-fn input_bytes(record: &Value) -> Vec<u8> {
-    if let Some(hex) = record.get("input_hex").and_then(Value::as_str) {
-        return (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-    }
-    record["input"].as_str().unwrap().as_bytes().to_vec()
-}
-
 /// Whether the input is a whole reply (`ddd text`) rather than the text a source's
 /// helper is given.
 fn is_reply(input: &[u8]) -> bool {
@@ -115,7 +104,7 @@ fn eq<T: PartialEq + std::fmt::Debug>(what: &str, got: T, want: T) -> Outcome {
 
 fn check_pasv(record: &Value) -> Outcome {
     let expect = &record["expect"];
-    let text = parser_text(&input_bytes(record));
+    let text = parser_text(&ftp_tests::input_bytes(record));
     if expect.get("host_used").is_some() {
         return Err("which host to dial is session policy (issue #3), not a parser value".into());
     }
@@ -138,7 +127,7 @@ fn check_pasv(record: &Value) -> Outcome {
 
 fn check_epsv(record: &Value) -> Outcome {
     let expect = &record["expect"];
-    let parsed = parser_text(&input_bytes(record))
+    let parsed = parser_text(&ftp_tests::input_bytes(record))
         .and_then(|t| passive::parse_epsv(&t).map_err(|e| e.to_string()));
     if expect["reject"] == true {
         return expect_reject(parsed);
@@ -148,7 +137,7 @@ fn check_epsv(record: &Value) -> Outcome {
 
 fn check_257(record: &Value) -> Outcome {
     let expect = &record["expect"];
-    let input = input_bytes(record);
+    let input = ftp_tests::input_bytes(record);
     if expect["reject_kind"] == "wrong_code" {
         return Err("which codes carry a path is session policy (issue #3)".into());
     }
@@ -180,7 +169,7 @@ fn check_257(record: &Value) -> Outcome {
 
 fn check_size(record: &Value) -> Outcome {
     let expect = &record["expect"];
-    let parsed = parser_text(&input_bytes(record))
+    let parsed = parser_text(&ftp_tests::input_bytes(record))
         .and_then(|t| size::parse_size(&t).map_err(|e| e.to_string()));
     if expect["reject"] == true {
         return expect_reject(parsed);
@@ -190,7 +179,7 @@ fn check_size(record: &Value) -> Outcome {
 
 fn check_time(record: &Value) -> Outcome {
     let expect = &record["expect"];
-    let input = input_bytes(record);
+    let input = ftp_tests::input_bytes(record);
     let kind = record["input_kind"].as_str().unwrap_or("text");
     let parsed = match kind {
         // A bare value, as an MLSx fact or a date helper gets it: the whole input.
@@ -276,7 +265,7 @@ fn check_features(reply: &OwnedReply, expect: &Value) -> Outcome {
 
 fn check_multiline(record: &Value) -> Outcome {
     let expect = &record["expect"];
-    let input = input_bytes(record);
+    let input = ftp_tests::input_bytes(record);
     let kind = record["input_kind"].as_str().unwrap_or("reply");
     match kind {
         "stat_reply" => Err("STAT listings are parsed by the listing module (issue #4)".into()),
@@ -385,25 +374,9 @@ fn check_multiline(record: &Value) -> Outcome {
     }
 }
 
-fn load_allow_list() -> BTreeMap<String, String> {
-    let path = ftp_tests::conformance_dir().join("allow-list.txt");
-    let text = fs::read_to_string(&path).unwrap();
-    text.lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            let (key, reason) = l.split_once(char::is_whitespace).expect("key and reason");
-            assert!(
-                !reason.trim().is_empty(),
-                "allow-list entry {key} needs a reason"
-            );
-            (key.to_owned(), reason.trim().to_owned())
-        })
-        .collect()
-}
-
 #[test]
 fn reply_conformance() {
-    let allow = load_allow_list();
+    let allow = ftp_tests::load_allow_list("allow-list.txt");
     let mut unexpected = Vec::new();
     let mut stale = Vec::new();
     let mut seen = 0;

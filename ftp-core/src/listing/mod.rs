@@ -204,33 +204,11 @@ impl<'a> ParsedLine<'a> {
 /// assert_eq!(got, [&b"a"[..], b"b c", b"", b"d"]);
 /// ```
 pub fn lines(data: &[u8]) -> Lines<'_> {
-    Lines { rest: data }
+    Lines::new(data)
 }
 
-/// The iterator returned by [`lines`].
-#[derive(Debug, Clone)]
-pub struct Lines<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if self.rest.is_empty() {
-            return None;
-        }
-        let (line, rest) = match memchr::memchr(b'\n', self.rest) {
-            Some(i) => {
-                let (line, rest) = self.rest.split_at(i);
-                (line, rest.get(1..).unwrap_or_default())
-            }
-            None => (self.rest, &b""[..]),
-        };
-        self.rest = rest;
-        Some(line.strip_suffix(b"\r").unwrap_or(line))
-    }
-}
+/// The iterator returned by [`lines`]: the same line splitting as a reply's.
+pub use crate::reply::Lines;
 
 /// A decimal number of ASCII digits only, without overflow.
 pub(crate) fn decimal(digits: &[u8]) -> Option<u64> {
