@@ -22,9 +22,24 @@
 //! a reply nobody asked for, EOF without 221/421) closes it, with
 //! [`Event::Closed`] carrying the [`SessionError`].
 //!
-//! This first step covers the control channel: greeting, login (HOST, USER, PASS, ACCT),
-//! FEAT and `OPTS UTF8 ON` after login, CLNT, directory and file commands, raw commands,
-//! QUIT, the reply timeout and unsolicited 421. Data transfers, TLS and ABOR come next.
+//! What it covers: the greeting, login (HOST, USER, PASS, ACCT), FEAT, `OPTS UTF8 ON` and
+//! CLNT after login, directory and file commands, raw commands, transfers over passive
+//! (EPSV → PASV) or active (EPRT → PORT) data connections with REST offsets, explicit and
+//! implicit FTPS (AUTH TLS, PBSZ, PROT, CCC), ABOR, keepalive NOOPs, and the reply,
+//! data-connect and data-idle timeouts. Data bytes never pass through the session: the
+//! driver moves them and reports how the data connection ended (see
+//! [`transfer`](crate::transfer) for the rule that ends a transfer).
+//!
+//! # Driving a transfer
+//!
+//! A download, from the driver's side: [`Action::ConnectData`] (connect, then
+//! [`Client::handle_data_connected`]); with PROT P, [`Action::StartTls`] for the data
+//! channel right after the command went out ([`Client::handle_tls_ready`]);
+//! [`Event::DataReady`] (read to EOF, then [`Client::handle_data_end`]); the op's
+//! [`Event::Completed`] comes once the server's 226 and the data end are both in. An
+//! upload writes after `DataReady`, calls [`Client::finish_upload`], performs
+//! [`Action::ShutdownData`] (close_notify, FIN, read to EOF) and reports
+//! `handle_data_end`. `ftp-core/examples/blocking_session.rs` is a complete driver.
 //!
 //! # Example: a complete exchange on a scripted server
 //!
