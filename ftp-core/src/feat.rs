@@ -64,28 +64,31 @@ pub enum Feature {
     Lang,
 }
 
-const ALL: [Feature; 20] = [
-    Feature::Epsv,
-    Feature::Eprt,
-    Feature::Mlst,
-    Feature::Mdtm,
-    Feature::Size,
-    Feature::RestStream,
-    Feature::Utf8,
-    Feature::Tvfs,
-    Feature::Auth,
-    Feature::Pbsz,
-    Feature::Prot,
-    Feature::Ccc,
-    Feature::Mfmt,
-    Feature::Mfct,
-    Feature::Mff,
-    Feature::Hash,
-    Feature::Host,
-    Feature::Clnt,
-    Feature::Pret,
-    Feature::Lang,
-];
+impl Feature {
+    /// Every feature this crate types.
+    pub const ALL: [Feature; 20] = [
+        Feature::Epsv,
+        Feature::Eprt,
+        Feature::Mlst,
+        Feature::Mdtm,
+        Feature::Size,
+        Feature::RestStream,
+        Feature::Utf8,
+        Feature::Tvfs,
+        Feature::Auth,
+        Feature::Pbsz,
+        Feature::Prot,
+        Feature::Ccc,
+        Feature::Mfmt,
+        Feature::Mfct,
+        Feature::Mff,
+        Feature::Hash,
+        Feature::Host,
+        Feature::Clnt,
+        Feature::Pret,
+        Feature::Lang,
+    ];
+}
 
 impl Feature {
     /// The feature's name as FEAT lists it.
@@ -119,7 +122,7 @@ impl Feature {
     }
 
     fn from_line(name: &[u8], params: &[u8]) -> Option<Feature> {
-        let feature = ALL
+        let feature = Self::ALL
             .into_iter()
             .find(|f| f.name().as_bytes().eq_ignore_ascii_case(name))?;
         // REST alone (or REST with another mode) is not REST STREAM.
