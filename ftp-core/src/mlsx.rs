@@ -12,9 +12,6 @@
 
 use core::fmt;
 
-use nom::Parser;
-use nom::bytes::complete::{tag, take_till, take_while1};
-
 use crate::error::ParseError;
 use crate::reply::{Reply, strip_line_end};
 use crate::time::FtpTime;
@@ -141,24 +138,27 @@ impl<'a> Iterator for Facts<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         // The facts section was validated when the entry was parsed.
-        let (rest, pair) = fact(self.rest).ok()?;
+        let (pair, rest) = fact(self.rest)?;
         self.rest = rest;
         Some(pair)
     }
 }
 
-type NomResult<'a, T> = nom::IResult<&'a [u8], T, nom::error::Error<&'a [u8]>>;
+/// A fact's name and value.
+type NameValue<'a> = (&'a [u8], &'a [u8]);
 
-/// `name=value;`: the name has no `=`, `;` or space; the value runs to the next `;`.
-fn fact(input: &[u8]) -> NomResult<'_, (&[u8], &[u8])> {
-    let (rest, (name, _, value, _)) = (
-        take_while1(|b: u8| !matches!(b, b'=' | b';' | b' ')),
-        tag(&b"="[..]),
-        take_till(|b: u8| b == b';'),
-        tag(&b";"[..]),
-    )
-        .parse(input)?;
-    Ok((rest, (name, value)))
+/// One `name=value;` fact at the start of `input`, and what follows it. The name has no
+/// `=`, `;` or space and is not empty; the value runs to the next `;`. A plain byte scan:
+/// this runs once per fact of every MLSD line.
+fn fact(input: &[u8]) -> Option<(NameValue<'_>, &[u8])> {
+    let semi = memchr::memchr(b';', input)?;
+    let (item, rest) = input.split_at(semi);
+    let eq = memchr::memchr(b'=', item)?;
+    let (name, value) = item.split_at(eq);
+    if name.is_empty() || name.contains(&b' ') {
+        return None;
+    }
+    Some(((name, value.get(1..)?), rest.get(1..)?))
 }
 
 fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseError> {
@@ -203,29 +203,9 @@ fn octal(value: &[u8]) -> Result<u32, ParseError> {
 /// ```
 pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
     let line = strip_line_end(line);
-    let mut rest = line;
-    while !rest.is_empty() && rest[0] != b' ' {
-        match fact(rest) {
-            Ok((after, _)) => rest = after,
-            Err(_) => {
-                return Err(ParseError::Malformed {
-                    what: "MLSx facts (each must be name=value;)",
-                });
-            }
-        }
-    }
-    let facts = &line[..line.len() - rest.len()];
-    let name = rest.strip_prefix(b" ").ok_or(ParseError::Missing {
-        what: "the space between MLSx facts and the name",
-    })?;
-    if name.is_empty() {
-        return Err(ParseError::Missing {
-            what: "an MLSx entry name",
-        });
-    }
     let mut entry = MlsxEntry {
-        name,
-        facts,
+        name: &[],
+        facts: &[],
         kind: None,
         size: None,
         modify: None,
@@ -238,7 +218,15 @@ pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
         unix_owner: None,
         unix_group: None,
     };
-    for (fact_name, value) in entry.fact_pairs() {
+    // One pass: each fact is checked and, if it is one we type, read.
+    let mut rest = line;
+    while let Some(&first) = rest.first()
+        && first != b' '
+    {
+        let ((fact_name, value), after) = fact(rest).ok_or(ParseError::Malformed {
+            what: "MLSx facts (each must be name=value;)",
+        })?;
+        rest = after;
         let is = |n: &[u8]| fact_name.eq_ignore_ascii_case(n);
         if is(b"type") {
             entry.kind = Some(EntryType::parse(value));
@@ -268,6 +256,16 @@ pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
             entry.unix_group = Some(value);
         }
     }
+    entry.facts = &line[..line.len() - rest.len()];
+    let name = rest.strip_prefix(b" ").ok_or(ParseError::Missing {
+        what: "the space between MLSx facts and the name",
+    })?;
+    if name.is_empty() {
+        return Err(ParseError::Missing {
+            what: "an MLSx entry name",
+        });
+    }
+    entry.name = name;
     Ok(entry)
 }
 

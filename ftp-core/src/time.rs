@@ -6,11 +6,6 @@
 
 use core::fmt;
 
-use nom::Parser;
-use nom::bytes::complete::{tag, take_while_m_n, take_while1};
-use nom::combinator::{all_consuming, opt};
-use nom::sequence::preceded;
-
 use crate::error::ParseError;
 
 /// A UTC date and time as FTP writes it, with an optional fraction of a second.
@@ -108,18 +103,23 @@ impl FtpTime {
     /// Parses exactly one `time-val` (`YYYYMMDDHHMMSS[.F…]`), nothing before or after it.
     /// Fraction digits past the ninth are accepted and dropped.
     pub fn parse(value: &[u8]) -> Result<Self, ParseError> {
+        // A plain scan: this runs for every `modify` fact of every MLSD line.
         let malformed = ParseError::Malformed {
             what: "timestamp (YYYYMMDDHHMMSS[.fff])",
         };
-        let (_, (digits, fraction)) = all_consuming((
-            take_while_m_n(14, 14, |b: u8| b.is_ascii_digit()),
-            opt(preceded(
-                tag(&b"."[..]),
-                take_while1(|b: u8| b.is_ascii_digit()),
-            )),
-        ))
-        .parse(value)
-        .map_err(|_: nom::Err<nom::error::Error<&[u8]>>| malformed)?;
+        let (digits, tail) = value.split_at_checked(14).ok_or(malformed)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return Err(malformed);
+        }
+        let fraction = match tail {
+            [] => None,
+            [b'.', fraction @ ..]
+                if !fraction.is_empty() && fraction.iter().all(u8::is_ascii_digit) =>
+            {
+                Some(fraction)
+            }
+            _ => return Err(malformed),
+        };
         Self::from_digits(digits, fraction)
     }
 

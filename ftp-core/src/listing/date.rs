@@ -263,6 +263,34 @@ pub fn month(token: &[u8]) -> Option<u8> {
     if let Some(n) = token.strip_suffix("月".as_bytes()) {
         return small(n).filter(|m| (1..=12).contains(m));
     }
+    // Fast paths: this runs on many tokens of every Unix line while the date is searched.
+    if token.first().is_none_or(u8::is_ascii_digit) || token.len() > 9 {
+        return None;
+    }
+    if let [a, b, c] = *token {
+        let english = match [
+            a.to_ascii_lowercase(),
+            b.to_ascii_lowercase(),
+            c.to_ascii_lowercase(),
+        ] {
+            [b'j', b'a', b'n'] => Some(1),
+            [b'f', b'e', b'b'] => Some(2),
+            [b'm', b'a', b'r'] => Some(3),
+            [b'a', b'p', b'r'] => Some(4),
+            [b'm', b'a', b'y'] => Some(5),
+            [b'j', b'u', b'n'] => Some(6),
+            [b'j', b'u', b'l'] => Some(7),
+            [b'a', b'u', b'g'] => Some(8),
+            [b's', b'e', b'p'] => Some(9),
+            [b'o', b'c', b't'] => Some(10),
+            [b'n', b'o', b'v'] => Some(11),
+            [b'd', b'e', b'c'] => Some(12),
+            _ => None,
+        };
+        if english.is_some() {
+            return english;
+        }
+    }
     let is = |name: &[u8]| {
         token.len() == name.len()
             && token

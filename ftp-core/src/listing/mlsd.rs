@@ -44,11 +44,11 @@ pub fn from_mlsx<'a>(e: &MlsxEntry<'a>, raw: &'a [u8]) -> Entry<'a> {
         owner: e
             .fact("unix.ownername")
             .or(e.unix_owner)
-            .or_else(|| e.fact("unix.uid")),
+            .or_else(|| e.unix_uid.and_then(|_| e.fact("unix.uid"))),
         group: e
             .fact("unix.groupname")
             .or(e.unix_group)
-            .or_else(|| e.fact("unix.gid")),
+            .or_else(|| e.unix_gid.and_then(|_| e.fact("unix.gid"))),
         ..Entry::new(e.name, kind, raw)
     }
 }
