@@ -1,6 +1,6 @@
-//! Zero heap allocations per reply once warm (DESIGN.md §2, issue #2), counted by a
-//! global allocator over 10 000 mixed replies, parsed by the typed parsers as a session
-//! would, and the commands that provoke them encoded into one reused buffer.
+//! Zero heap allocations once warm (DESIGN.md §2), counted by a global allocator: over
+//! 10 000 mixed replies framed, parsed and answered (issue #2), 10 000 SIZE requests
+//! through the session (issue #3), and 9 000 listing lines (issue #4).
 //!
 //! Only allocations made on each test's own thread are counted: the test harness's main
 //! thread wakes up now and then and allocates on its own, and tests run in parallel.
@@ -210,6 +210,48 @@ fn no_allocation_per_session_command_once_warm() {
         after - before,
         0,
         "{} allocations over 10 000 SIZE requests",
+        after - before
+    );
+}
+
+#[test]
+fn no_allocation_per_listing_line() {
+    use ftp_core::listing::{Format, ListingParser, ParsedLine, lines};
+    COUNTING.with(|c| c.set(true));
+    let listing: &[u8] = b"total 12\r\n\
+-rw-r--r--    1 1000     1000     10485760 Nov 25 21:14 big.bin\r\n\
+lrwxrwxrwx    1 0        0               7 Mar 14  2023 bin -> usr/bin\r\n\
+drwxr-xr-x    2 ftp      ftp          4096 Jan 02  2024 a dir with spaces\r\n\
+this line is no listing at all\r\n";
+    let mlsd: &[u8] = b"type=file;size=3;modify=20201213202400;perm=r;UNIX.owner=1000; a;b c\r\n\
+type=OS.unix=slink:/usr/bin;size=7; bin\r\n";
+    let dos: &[u8] = b"04-27-00  09:09PM       <DIR>          pub\r\n\
+08-07-15  07:50PM                  718 Post.dat\r\n";
+    let now = FtpTime::new(2026, 11, 25, 12, 0, 0).unwrap();
+    let count = |data: &[u8], format: Format| {
+        let mut parser = ListingParser::new(now).with_format(format);
+        let mut entries = 0u64;
+        for line in lines(data) {
+            if let ParsedLine::Entry(e) = parser.parse_line(line) {
+                entries += e.name.len() as u64 + e.size.unwrap_or(0);
+            }
+        }
+        entries
+    };
+    let expected =
+        count(listing, Format::Auto) + count(mlsd, Format::Mlsd) + count(dos, Format::Auto);
+    let before = allocations();
+    let mut total = 0;
+    for _ in 0..1_000 {
+        total +=
+            count(listing, Format::Auto) + count(mlsd, Format::Mlsd) + count(dos, Format::Auto);
+    }
+    let after = allocations();
+    assert_eq!(total, expected * 1_000);
+    assert_eq!(
+        after - before,
+        0,
+        "{} allocations over 9 000 listing lines",
         after - before
     );
 }
