@@ -22,6 +22,9 @@
 //! | [`listing`] | LIST / MLSD directory listings: Unix, DOS/IIS, EPLF, MLSD, VMS; nothing dropped | RFC 959 §4.1.3, RFC 3659 §7 |
 //! | [`command`] | [`Command`]: the command encoder | RFC 959 §5.3, RFC 2428, RFC 3659, RFC 4217 |
 //! | [`transfer`] | data-channel modes and the rule that ends a transfer | RFC 959 §3.2, RFC 2428 |
+//! | [`driver`] | owned outcomes for drivers; with `std`, the adapters' `Error` | |
+//! | `config` (`std`) | the adapters' shared `Config` builder | |
+//! | `tls` (`rustls`) | rustls set-up: roots, pinning, one resumption store per control connection | RFC 4217 §10 |
 //! | [`session`] | [`Client`](session::Client): the session state machine: ops, transfers, FTPS, ABOR, timers | RFC 959 §5.4, RFC 2389, RFC 4217, RFC 7151 |
 //!
 //! # Example: frame a reply stream and read a typed reply
@@ -51,8 +54,13 @@
 #![warn(missing_docs)]
 
 extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 pub mod command;
+#[cfg(feature = "std")]
+pub mod config;
+pub mod driver;
 mod error;
 pub mod feat;
 pub mod framing;
@@ -64,6 +72,8 @@ pub mod reply;
 pub mod session;
 pub mod size;
 pub mod time;
+#[cfg(feature = "rustls")]
+pub mod tls;
 pub mod transfer;
 
 pub use command::{Command, CommandError};

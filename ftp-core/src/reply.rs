@@ -394,13 +394,26 @@ impl fmt::Debug for Reply<'_> {
 }
 
 impl fmt::Display for Reply<'_> {
-    /// The reply as the server wrote it, line ends as `\n`, non-printable bytes escaped.
+    /// The reply as the server wrote it, line ends as `\n`; UTF-8 text as it is, control
+    /// characters and bytes that are not UTF-8 escaped (`\x1b`, `\xff`), so a reply cannot
+    /// drive the terminal it is printed on.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, line) in self.lines().enumerate() {
             if i > 0 {
                 f.write_str("\n")?;
             }
-            write!(f, "{}", line.escape_ascii())?;
+            for chunk in line.utf8_chunks() {
+                for c in chunk.valid().chars() {
+                    if c.is_control() {
+                        write!(f, "{}", c.escape_default())?;
+                    } else {
+                        write!(f, "{c}")?;
+                    }
+                }
+                for b in chunk.invalid() {
+                    write!(f, "\\x{b:02x}")?;
+                }
+            }
         }
         Ok(())
     }

@@ -47,6 +47,7 @@ pub mod detect;
 pub mod dos;
 pub mod eplf;
 pub mod mlsd;
+pub mod owned;
 pub mod unix;
 pub mod vms;
 

@@ -1,0 +1,608 @@
+//! The blocking client: ftplib's vocabulary over [`Driver`].
+
+use std::io::{self, BufRead, Read, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::{Instant as StdInstant, SystemTime, UNIX_EPOCH};
+
+use ftp_core::config::Config;
+use ftp_core::driver::{Completion, Error, OwnedValue, Progress, Timeout};
+use ftp_core::feat::Capabilities;
+use ftp_core::listing::owned::{ListingStream, OwnedEntry};
+use ftp_core::listing::{Format, ListingParser, ParsedLine};
+use ftp_core::reply::OwnedReply;
+use ftp_core::session::{Client as Session, Instant, Op, OpKind, TlsMode};
+use ftp_core::transfer::{ControlAddresses, Direction, StoreMode};
+use ftp_core::FtpTime;
+
+use crate::driver::Driver;
+use crate::transfer::{DataReader, DataStream, DataWriter};
+
+/// A progress observer: called with the bytes moved so far and the total when known.
+pub type ProgressFn = Box<dyn FnMut(Progress) + Send>;
+
+/// A listing: the entries, and every line that is not one (never dropped silently).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The entries, in the server's order.
+    pub entries: Vec<OwnedEntry>,
+    /// Lines no parser understood, as sent (line end removed).
+    pub unparsed: Vec<Vec<u8>>,
+}
+
+/// A blocking FTP or FTPS session. See the [crate docs](crate).
+pub struct Client {
+    pub(crate) driver: Driver,
+    pub(crate) progress: Option<ProgressFn>,
+    /// The one data buffer, reused by every transfer.
+    pub(crate) buffer: Vec<u8>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("open", &self.driver.is_open())
+            .field("tls", &self.driver.control_is_tls())
+            .finish()
+    }
+}
+
+impl Client {
+    /// Connects to `address` (`host:port`, `[v6]:port`), reads the greeting and, with
+    /// FTPS configured, secures the control connection. The host part is the name TLS
+    /// certificates are checked against.
+    pub fn connect(address: &str, config: Config) -> Result<Client, Error> {
+        let host = host_of(address);
+        let addrs: Vec<SocketAddr> = address.to_socket_addrs()?.collect();
+        let mut last = Error::Io(io::Error::new(
+            io::ErrorKind::NotFound,
+            "the address resolved to nothing",
+        ));
+        for addr in addrs {
+            match Self::connect_with_name(addr, host, config.clone()) {
+                Ok(client) => return Ok(client),
+                Err(e @ (Error::Io(_) | Error::Timeout(Timeout::Connect))) => last = e,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    /// Connects to `addr`; TLS certificates are checked against the IP address (or the
+    /// name set with [`TlsConfig::server_name`](ftp_core::tls::TlsConfig::server_name)).
+    pub fn connect_addr(addr: SocketAddr, config: Config) -> Result<Client, Error> {
+        Self::connect_with_name(addr, &addr.ip().to_string(), config)
+    }
+
+    fn connect_with_name(addr: SocketAddr, host: &str, config: Config) -> Result<Client, Error> {
+        let tls = match (config.tls_mode(), config.tls()) {
+            (TlsMode::None, _) => None,
+            (_, Some(tls)) => Some(tls.session(host).map_err(Error::tls)?),
+            (_, None) => return Err(Error::tls("FTPS configured without a TLS config")),
+        };
+        let control = crate::stream::connect(addr, config.get_source_ip(), config.get_connect_timeout())
+            .map_err(|e| match e.kind() {
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::Timeout(Timeout::Connect),
+                _ => Error::Io(e),
+            })?;
+        control.set_nodelay(true)?;
+        let addrs = ControlAddresses {
+            local: control.local_addr()?,
+            peer: control.peer_addr()?,
+        };
+        let epoch = StdInstant::now();
+        let mut session_config = config.session().clone();
+        // Every reply goes to the transcript.
+        session_config.report_all_replies = true;
+        let session = Session::new(session_config, addrs, Instant::ZERO);
+        let mut driver = Driver::new(session, control, tls, config, epoch);
+        // The greeting (and with FTPS the handshake) before anything else.
+        loop {
+            driver.drain()?;
+            if driver.closed.is_some() {
+                return Err(driver.closed_error());
+            }
+            if driver.welcome.is_some() && (driver.tls.is_none() || driver.control_is_tls()) {
+                break;
+            }
+            driver.wait()?;
+        }
+        Ok(Client {
+            driver,
+            progress: None,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// The server's greeting.
+    pub fn welcome(&self) -> Option<&OwnedReply> {
+        self.driver.welcome.as_ref()
+    }
+
+    /// Sets (or removes) the progress observer for transfers.
+    pub fn set_progress(&mut self, observer: Option<ProgressFn>) {
+        self.progress = observer;
+    }
+
+    fn run(&mut self, op: Op<'_>) -> Result<Completion, Error> {
+        self.driver.run(op)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<String, Error> {
+        self.driver
+            .config
+            .get_encoding()
+            .decode(bytes)
+            .ok_or_else(|| Error::Io(io::Error::new(io::ErrorKind::InvalidData, "a name is not valid UTF-8")))
+    }
+
+    /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
+    pub fn login(&mut self, user: &str, password: &str) -> Result<OwnedReply, Error> {
+        self.login_with_account(user, password, None)
+    }
+
+    /// Logs in anonymously (RFC 1635).
+    pub fn login_anonymous(&mut self) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::ANONYMOUS)?.reply)
+    }
+
+    /// Logs in with an account for servers that ask for one (332).
+    pub fn login_with_account(
+        &mut self,
+        user: &str,
+        password: &str,
+        account: Option<&str>,
+    ) -> Result<OwnedReply, Error> {
+        Ok(self
+            .run(Op::Login {
+                user: user.as_bytes(),
+                password: password.as_bytes(),
+                account: account.map(str::as_bytes),
+            })?
+            .reply)
+    }
+
+    /// Protects data connections from now on (`PBSZ 0`, `PROT P`).
+    pub fn prot_p(&mut self) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::ProtectData(true))?.reply)
+    }
+
+    /// Sends data connections in the clear from now on (`PROT C`).
+    pub fn prot_c(&mut self) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::ProtectData(false))?.reply)
+    }
+
+    /// Ends TLS on the control connection (`CCC`); data protection is unchanged.
+    pub fn ccc(&mut self) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Ccc)?.reply)
+    }
+
+    /// Whether the control connection runs TLS.
+    pub fn is_secure(&self) -> bool {
+        self.driver.control_is_tls()
+    }
+
+    /// Changes the working directory.
+    pub fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Cwd(path.as_ref()))?.reply)
+    }
+
+    /// Goes to the parent directory.
+    pub fn cdup(&mut self) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Cdup)?.reply)
+    }
+
+    /// The working directory.
+    pub fn pwd(&mut self) -> Result<String, Error> {
+        match self.run(Op::Pwd)?.value {
+            OwnedValue::Path(p) => self.decode(&p),
+            _ => Err(unreadable(OpKind::Pwd)),
+        }
+    }
+
+    /// Makes a directory; returns its path as the server names it (or `path`).
+    pub fn mkd(&mut self, path: impl AsRef<[u8]>) -> Result<String, Error> {
+        let path = path.as_ref();
+        match self.run(Op::Mkd(path))?.value {
+            OwnedValue::Path(p) => self.decode(&p),
+            _ => self.decode(path),
+        }
+    }
+
+    /// Removes a directory.
+    pub fn rmd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Rmd(path.as_ref()))?.reply)
+    }
+
+    /// Deletes a file.
+    pub fn delete(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Delete(path.as_ref()))?.reply)
+    }
+
+    /// Renames a file or directory (RNFR, RNTO).
+    pub fn rename(&mut self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        Ok(self
+            .run(Op::Rename {
+                from: from.as_ref(),
+                to: to.as_ref(),
+            })?
+            .reply)
+    }
+
+    /// A file's size (SIZE).
+    pub fn size(&mut self, path: impl AsRef<[u8]>) -> Result<u64, Error> {
+        match self.run(Op::Size(path.as_ref()))?.value {
+            OwnedValue::Size(n) => Ok(n),
+            _ => Err(unreadable(OpKind::Size)),
+        }
+    }
+
+    /// A file's modification time (MDTM), UTC.
+    pub fn mdtm(&mut self, path: impl AsRef<[u8]>) -> Result<FtpTime, Error> {
+        match self.run(Op::Mdtm(path.as_ref()))?.value {
+            OwnedValue::Time(t) => Ok(t),
+            _ => Err(unreadable(OpKind::Mdtm)),
+        }
+    }
+
+    /// A file's modification time as a `SystemTime`.
+    pub fn modified(&mut self, path: impl AsRef<[u8]>) -> Result<SystemTime, Error> {
+        let t = self.mdtm(path)?;
+        let secs = t.unix_timestamp();
+        Ok(if secs >= 0 {
+            UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)
+        } else {
+            UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs())
+        })
+    }
+
+    /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
+    pub fn set_mtime(&mut self, path: impl AsRef<[u8]>, time: FtpTime) -> Result<OwnedReply, Error> {
+        Ok(self
+            .run(Op::SetMtime {
+                path: path.as_ref(),
+                time,
+            })?
+            .reply)
+    }
+
+    /// Asks FEAT again and returns what the server announces.
+    pub fn features(&mut self) -> Result<&Capabilities, Error> {
+        self.run(Op::Feat)?;
+        self.driver
+            .session
+            .capabilities()
+            .ok_or_else(|| unreadable(OpKind::Feat))
+    }
+
+    /// What the server announced in FEAT after login, if it was asked.
+    pub fn capabilities(&self) -> Option<&Capabilities> {
+        self.driver.session.capabilities()
+    }
+
+    /// `OPTS arguments`.
+    pub fn opts(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Opts(arguments.as_ref()))?.reply)
+    }
+
+    /// `SITE arguments`.
+    pub fn site(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Site(arguments.as_ref()))?.reply)
+    }
+
+    /// `NOOP`.
+    pub fn noop(&mut self) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Noop)?.reply)
+    }
+
+    /// The server's system type (`SYST`), e.g. `UNIX Type: L8`.
+    pub fn syst(&mut self) -> Result<String, Error> {
+        let reply = self.run(Op::Syst)?.reply;
+        self.decode(reply.text())
+    }
+
+    /// `STAT [path]`: the server's status, or a listing over the control connection.
+    pub fn stat(&mut self, path: Option<&str>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Stat(path.map(str::as_bytes)))?.reply)
+    }
+
+    /// `HELP [command]`.
+    pub fn help(&mut self, command: Option<&str>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Help(command.map(str::as_bytes)))?.reply)
+    }
+
+    /// Sends a raw command line and returns its final reply; a 4xx/5xx is an error
+    /// (ftplib's `sendcmd`). A 3xx is returned: the caller runs the sequence.
+    pub fn sendcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        Ok(self.run(Op::Raw(line.as_ref()))?.reply)
+    }
+
+    /// Sends a raw command line and expects a 2xx (ftplib's `voidcmd`).
+    pub fn voidcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+        let reply = self.sendcmd(line)?;
+        if reply.code().is_completion() {
+            Ok(reply)
+        } else {
+            Err(Error::Protocol {
+                kind: OpKind::Raw,
+                error: ftp_core::session::OpError::UnexpectedReply {
+                    kind: OpKind::Raw,
+                    code: reply.code(),
+                },
+            })
+        }
+    }
+
+    /// Sends a raw command that opens a data connection (ftplib's `transfercmd`) and
+    /// returns the data stream: read it for a download, write it for an upload.
+    pub fn transfercmd(
+        &mut self,
+        line: impl AsRef<[u8]>,
+        direction: Direction,
+        ascii: bool,
+    ) -> Result<DataStream<'_>, Error> {
+        let op = self.driver.submit(Op::RawData {
+            command: line.as_ref(),
+            direction,
+            ascii,
+        })?;
+        DataStream::open(self, op, OpKind::RawData)
+    }
+
+    /// Downloads a file: returns a reader. Read it to the end, then
+    /// [`finish`](DataReader::finish) for the server's final reply; dropping it early
+    /// aborts the transfer (ABOR) and leaves the session usable.
+    pub fn retr(&mut self, path: impl AsRef<[u8]>) -> Result<DataReader<'_>, Error> {
+        self.retr_from(path, 0)
+    }
+
+    /// Downloads a file from byte `offset` on (REST): resumes a download.
+    pub fn retr_from(&mut self, path: impl AsRef<[u8]>, offset: u64) -> Result<DataReader<'_>, Error> {
+        let path = path.as_ref();
+        let total = if self.progress.is_some() {
+            self.size(path).ok()
+        } else {
+            None
+        };
+        let op = self.driver.submit(Op::Retr { path, offset })?;
+        DataReader::open(self, op, OpKind::Retr, total.map(|t| t.saturating_sub(offset)))
+    }
+
+    /// Downloads a file into `sink`; returns the bytes written.
+    pub fn retr_to(&mut self, path: impl AsRef<[u8]>, sink: &mut impl Write) -> Result<u64, Error> {
+        let mut reader = self.retr(path)?;
+        let n = reader.copy_to(sink)?;
+        reader.finish()?;
+        Ok(n)
+    }
+
+    /// Uploads a file: returns a writer. Write the content, then
+    /// [`finish`](DataWriter::finish) (close_notify, FIN, the server's 226); dropping it
+    /// without `finish` aborts the upload.
+    pub fn stor(&mut self, path: impl AsRef<[u8]>) -> Result<DataWriter<'_>, Error> {
+        self.stor_mode(path.as_ref(), StoreMode::Replace, 0)
+    }
+
+    /// Resumes an upload at `offset` (REST + STOR).
+    pub fn stor_at(&mut self, path: impl AsRef<[u8]>, offset: u64) -> Result<DataWriter<'_>, Error> {
+        self.stor_mode(path.as_ref(), StoreMode::Replace, offset)
+    }
+
+    /// Appends to a file (APPE).
+    pub fn append(&mut self, path: impl AsRef<[u8]>) -> Result<DataWriter<'_>, Error> {
+        self.stor_mode(path.as_ref(), StoreMode::Append, 0)
+    }
+
+    /// Uploads under a name the server picks (STOU); the final reply names it.
+    pub fn stor_unique(&mut self) -> Result<DataWriter<'_>, Error> {
+        self.stor_mode(b"", StoreMode::Unique, 0)
+    }
+
+    fn stor_mode(&mut self, path: &[u8], mode: StoreMode, offset: u64) -> Result<DataWriter<'_>, Error> {
+        let op = self.driver.submit(Op::Stor { path, mode, offset })?;
+        DataWriter::open(self, op, OpKind::Stor, None)
+    }
+
+    /// Uploads everything `source` yields; returns the bytes sent.
+    pub fn stor_from(&mut self, path: impl AsRef<[u8]>, source: &mut impl Read) -> Result<u64, Error> {
+        let mut writer = self.stor(path)?;
+        let n = writer.copy_from(source)?;
+        writer.finish()?;
+        Ok(n)
+    }
+
+    /// Appends everything `source` yields; returns the bytes sent.
+    pub fn append_from(&mut self, path: impl AsRef<[u8]>, source: &mut impl Read) -> Result<u64, Error> {
+        let mut writer = self.append(path)?;
+        let n = writer.copy_from(source)?;
+        writer.finish()?;
+        Ok(n)
+    }
+
+    /// Downloads a text file in ASCII mode (TYPE A), one line at a time without its line
+    /// end (ftplib's `retrlines`).
+    pub fn retr_lines(&mut self, path: impl AsRef<[u8]>, mut each: impl FnMut(&[u8])) -> Result<OwnedReply, Error> {
+        let mut line = b"RETR ".to_vec();
+        line.extend_from_slice(path.as_ref());
+        let op = self.driver.submit(Op::RawData {
+            command: &line,
+            direction: Direction::Download,
+            ascii: true,
+        })?;
+        let mut reader = DataReader::open(self, op, OpKind::RawData, None)?;
+        let mut lines = ftp_core::listing::owned::LineBuffer::new();
+        reader.for_each_chunk(|chunk| {
+            lines.push(chunk, &mut each);
+            Ok(())
+        })?;
+        lines.finish(&mut each);
+        Ok(reader.finish()?.reply)
+    }
+
+    /// Uploads text lines in ASCII mode (TYPE A), each sent with CRLF (ftplib's
+    /// `storlines`).
+    pub fn stor_lines(&mut self, path: impl AsRef<[u8]>, source: &mut impl BufRead) -> Result<OwnedReply, Error> {
+        let mut line = b"STOR ".to_vec();
+        line.extend_from_slice(path.as_ref());
+        let op = self.driver.submit(Op::RawData {
+            command: &line,
+            direction: Direction::Upload,
+            ascii: true,
+        })?;
+        let mut writer = DataWriter::open(self, op, OpKind::RawData, None)?;
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            if source.read_until(b'\n', &mut buf)? == 0 {
+                break;
+            }
+            let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            writer.write_all(text)?;
+            writer.write_all(b"\r\n")?;
+        }
+        Ok(writer.finish()?.reply)
+    }
+
+    /// Lists a directory (LIST) and parses each line (Unix, DOS/IIS, EPLF, VMS, MLSD
+    /// shapes, detected). Lines no parser understands are in [`Listing::unparsed`].
+    pub fn list(&mut self, path: Option<&str>) -> Result<Listing, Error> {
+        let op = self.driver.submit(Op::List(path.map(str::as_bytes)))?;
+        self.collect_listing(op, OpKind::List, Format::Auto)
+    }
+
+    /// The raw lines of a LIST (line ends removed).
+    pub fn list_lines(&mut self, path: Option<&str>) -> Result<Vec<Vec<u8>>, Error> {
+        let op = self.driver.submit(Op::List(path.map(str::as_bytes)))?;
+        self.collect_lines(op, OpKind::List)
+    }
+
+    /// Names in a directory (NLST).
+    pub fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, Error> {
+        let op = self.driver.submit(Op::Nlst(path.map(str::as_bytes)))?;
+        let lines = self.collect_lines(op, OpKind::Nlst)?;
+        lines
+            .iter()
+            .filter(|l| !l.is_empty())
+            .map(|l| self.decode(l))
+            .collect()
+    }
+
+    /// A directory's machine-readable listing (MLSD, RFC 3659).
+    pub fn mlsd(&mut self, path: Option<&str>) -> Result<Listing, Error> {
+        let op = self.driver.submit(Op::Mlsd(path.map(str::as_bytes)))?;
+        self.collect_listing(op, OpKind::Mlsd, Format::Mlsd)
+    }
+
+    /// One entry's facts (MLST) over the control connection.
+    pub fn mlst(&mut self, path: Option<&str>) -> Result<OwnedEntry, Error> {
+        match self.run(Op::Mlst(path.map(str::as_bytes)))?.value {
+            OwnedValue::Entry(e) => Ok(e),
+            _ => Err(unreadable(OpKind::Mlst)),
+        }
+    }
+
+    fn collect_lines(&mut self, op: ftp_core::session::OpId, kind: OpKind) -> Result<Vec<Vec<u8>>, Error> {
+        let mut reader = DataReader::open(self, op, kind, None)?;
+        let mut lines = Vec::new();
+        let mut buffer = ftp_core::listing::owned::LineBuffer::new();
+        reader.for_each_chunk(|chunk| {
+            buffer.push(chunk, |l| lines.push(l.to_vec()));
+            Ok(())
+        })?;
+        buffer.finish(|l| lines.push(l.to_vec()));
+        reader.finish()?;
+        Ok(lines)
+    }
+
+    fn collect_listing(&mut self, op: ftp_core::session::OpId, kind: OpKind, format: Format) -> Result<Listing, Error> {
+        let parser = ListingParser::new(now_utc()).with_format(format);
+        let mut stream = ListingStream::new(parser);
+        let mut listing = Listing::default();
+        let mut keep = |line: ParsedLine<'_>| match line {
+            ParsedLine::Entry(e) => listing.entries.push(OwnedEntry::from(&e)),
+            ParsedLine::Unparsed(raw) => listing.unparsed.push(raw.to_vec()),
+            _ => {}
+        };
+        let mut reader = DataReader::open(self, op, kind, None)?;
+        reader.for_each_chunk(|chunk| {
+            stream.push(chunk, &mut keep);
+            Ok(())
+        })?;
+        stream.finish(&mut keep);
+        reader.finish()?;
+        Ok(listing)
+    }
+
+    /// Ends the session politely (QUIT) and closes the connection.
+    pub fn quit(mut self) -> Result<OwnedReply, Error> {
+        let reply = self.run(Op::Quit)?.reply;
+        self.driver.close();
+        Ok(reply)
+    }
+
+    /// Closes the connection without QUIT.
+    pub fn close(mut self) {
+        self.driver.close();
+    }
+
+    /// How many data connections resumed the control connection's TLS session, and how
+    /// many made a full handshake (diagnostics for servers that require reuse).
+    pub fn data_tls_resumptions(&self) -> (usize, usize) {
+        let resumed = self
+            .driver
+            .data_handshakes
+            .iter()
+            .filter(|k| **k == rustls::HandshakeKind::Resumed)
+            .count();
+        (resumed, self.driver.data_handshakes.len() - resumed)
+    }
+}
+
+impl Drop for Client {
+    /// Sends QUIT best-effort, waiting at most the configured quit timeout.
+    fn drop(&mut self) {
+        if !self.driver.is_open() {
+            return;
+        }
+        let timeout = self.driver.config.get_quit_timeout();
+        if let Ok(op) = self.driver.submit(Op::Quit) {
+            let started = StdInstant::now();
+            while let Some(left) = timeout.checked_sub(started.elapsed()) {
+                if self.driver.drain().is_err() || self.driver.take_outcome(op).is_some() {
+                    break;
+                }
+                if self.driver.wait_at_most(left).is_err() {
+                    break;
+                }
+            }
+        }
+        self.driver.close();
+    }
+}
+
+fn unreadable(kind: OpKind) -> Error {
+    Error::Protocol {
+        kind,
+        error: ftp_core::session::OpError::Parse(ftp_core::ParseError::Missing { what: "the value" }),
+    }
+}
+
+/// The host part of `host:port` / `[v6]:port`.
+fn host_of(address: &str) -> &str {
+    if let Some(rest) = address.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match address.rsplit_once(':') {
+        Some((host, _)) => host,
+        None => address,
+    }
+}
+
+/// Now, UTC, for the year of listing dates that leave it out.
+fn now_utc() -> FtpTime {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    FtpTime::from_unix_timestamp(secs).unwrap_or(FtpTime::UNIX_EPOCH)
+}
