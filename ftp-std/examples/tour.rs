@@ -2,13 +2,14 @@
 //! Used by hand and by `scripts/demo`.
 //!
 //! ```text
-//! cargo run -p ftp-std --example tour -- 127.0.0.1:2121 user password [active]
+//! cargo run -p ftp-std --example tour -- 127.0.0.1:2121 user password [active|passive] [ca.pem]
 //! ```
+//! With a CA file, the session is explicit FTPS verified against it.
 
 use std::error::Error;
 use std::io::{Read, Write};
 
-use ftp_std::{Client, Config, FtpTime};
+use ftp_std::{Client, Config, FtpTime, TlsConfig};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,7 +20,11 @@ fn main() -> Result<(), Box<dyn Error>> {
     if args.get(3).is_some_and(|m| m == "active") {
         config = config.active(None, None);
     }
+    if let Some(ca) = args.get(4) {
+        config = config.explicit_tls(TlsConfig::from_ca_pem(&std::fs::read(ca)?)?);
+    }
     let mut ftp = Client::connect(address, config)?;
+    println!("secure control connection: {}", ftp.is_secure());
     ftp.login(user, password)?;
     println!("system: {}", ftp.syst()?);
     let dir = ftp.mkd("tour dir ü")?;
@@ -82,6 +87,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     ftp.delete("big file.bin")?;
     ftp.cdup()?;
     ftp.rmd("tour dir ü")?;
+    let (resumed, full) = ftp.data_tls_resumptions();
+    println!("data connections: {resumed} resumed TLS, {full} full handshakes");
     println!("{}", ftp.quit()?);
     Ok(())
 }

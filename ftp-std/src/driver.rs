@@ -49,7 +49,8 @@ pub(crate) struct Driver {
     control: Option<Stream>,
     pub(crate) data: Option<Data>,
     listener: Option<(OpId, TcpListener)>,
-    pending: Option<Pending>,
+    /// In order: an accept, then the data handshake (active mode with PROT P).
+    pending: VecDeque<Pending>,
     pub(crate) tls: Option<TlsSession>,
     pub(crate) config: Config,
     epoch: StdInstant,
@@ -79,7 +80,7 @@ impl Driver {
             control: Some(Stream::Plain(control)),
             data: None,
             listener: None,
-            pending: None,
+            pending: VecDeque::new(),
             tls,
             config,
             epoch,
@@ -251,7 +252,7 @@ impl Driver {
                 }
                 Err(_) => self.session.handle_data_failed(op, DataFailure::Listen, now),
             },
-            Action::AcceptData { op } => self.pending = Some(Pending::Accept(op)),
+            Action::AcceptData { op } => self.pending.push_back(Pending::Accept(op)),
             Action::StartTls {
                 channel: Channel::Control,
             } => {
@@ -276,11 +277,9 @@ impl Driver {
             Action::StartTls {
                 channel: Channel::Data(op),
             } => {
-                let conn = self.tls.as_ref().map(TlsSession::connection);
-                match conn {
-                    Some(Ok(conn)) if self.data.as_ref().is_some_and(|d| d.op == op) => {
-                        self.pending = Some(Pending::Handshake(op, Box::new(conn)))
-                    }
+                // After the accept in active mode (the data connection is made then).
+                match self.tls.as_ref().map(TlsSession::connection) {
+                    Some(Ok(conn)) => self.pending.push_back(Pending::Handshake(op, Box::new(conn))),
                     _ => self.session.handle_data_failed(op, DataFailure::Tls, now),
                 }
             }
@@ -318,10 +317,8 @@ impl Driver {
                 if self.listener.as_ref().is_some_and(|(id, _)| *id == op) {
                     self.listener = None;
                 }
-                if matches!(self.pending, Some(Pending::Accept(id) | Pending::Handshake(id, _)) if id == op)
-                {
-                    self.pending = None;
-                }
+                self.pending
+                    .retain(|p| !matches!(p, Pending::Accept(id) | Pending::Handshake(id, _) if *id == op));
             }
             Action::CloseControl => {
                 if let Some(control) = self.control.take() {
@@ -329,7 +326,7 @@ impl Driver {
                 }
                 self.data = None;
                 self.listener = None;
-                self.pending = None;
+                self.pending.clear();
             }
             _ => {}
         }
@@ -356,7 +353,7 @@ impl Driver {
             Some(d) => (d.as_duration() - now.as_duration()).min(cap),
             None => cap,
         };
-        let wait = if self.pending.is_some() {
+        let wait = if !self.pending.is_empty() {
             if self.step_pending()? {
                 return Ok(());
             }
@@ -394,10 +391,10 @@ impl Driver {
         Ok(())
     }
 
-    /// One step of the pending data-socket work; true when it finished (success or not).
+    /// Steps of the pending data-socket work; true when one finished (success or not).
     fn step_pending(&mut self) -> Result<bool, Error> {
         let now = self.now();
-        match self.pending.take() {
+        match self.pending.pop_front() {
             Some(Pending::Accept(op)) => {
                 let Some((_, listener)) = self.listener.as_ref() else {
                     return Ok(true);
@@ -415,7 +412,7 @@ impl Driver {
                         Ok(true)
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                        self.pending = Some(Pending::Accept(op));
+                        self.pending.push_front(Pending::Accept(op));
                         Ok(false)
                     }
                     Err(_) => {
@@ -453,7 +450,7 @@ impl Driver {
                     return Ok(true);
                 }
                 if conn.is_handshaking() {
-                    self.pending = Some(Pending::Handshake(op, conn));
+                    self.pending.push_front(Pending::Handshake(op, conn));
                     return Ok(false);
                 }
                 if let Some(kind) = conn.handshake_kind() {
@@ -496,7 +493,7 @@ impl Driver {
     pub(crate) fn close(&mut self) {
         self.data = None;
         self.listener = None;
-        self.pending = None;
+        self.pending.clear();
         if let Some(control) = self.control.take() {
             let _ = control.tcp().shutdown(std::net::Shutdown::Both);
         }
