@@ -47,7 +47,7 @@ impl fmt::Display for Failure {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
-    handle: Option<JoinHandle<Result<Log, Failure>>>,
+    handle: Option<JoinHandle<Result<Log, Box<Failure>>>>,
 }
 
 impl Server {
@@ -108,19 +108,21 @@ impl Server {
     }
 }
 
-fn run(listener: TcpListener, script: Script) -> Result<Log, Failure> {
+fn run(listener: TcpListener, script: Script) -> Result<Log, Box<Failure>> {
     let Script {
         steps,
         timeout,
         tls,
     } = script;
     let total = steps.len();
-    let fail = |error: String| Failure {
-        step: 0,
-        total,
-        what: String::new(),
-        error,
-        log: Log::default(),
+    let fail = |error: String| {
+        Box::new(Failure {
+            step: 0,
+            total,
+            what: String::new(),
+            error,
+            log: Log::default(),
+        })
     };
     let deadline = Instant::now() + timeout;
     let control = loop {
@@ -156,13 +158,13 @@ fn run(listener: TcpListener, script: Script) -> Result<Log, Failure> {
     for (i, step) in steps.into_iter().enumerate() {
         if let Err(e) = (step.run)(&mut session) {
             session.shutdown();
-            return Err(Failure {
+            return Err(Box::new(Failure {
                 step: i + 1,
                 total,
                 what: step.what,
                 error: e.0,
                 log: std::mem::take(&mut session.log),
-            });
+            }));
         }
     }
     session.shutdown();
