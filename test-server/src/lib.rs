@@ -67,12 +67,14 @@
 //! the client resumed the control session on each data connection. Custom behaviour goes in
 //! [`Script::step`], a closure over the [`Session`].
 
+mod memory;
 mod pki;
 mod script;
 mod server;
 mod session;
 mod stream;
 
+pub use memory::{MemoryFs, MemoryServer, MemoryServerBuilder, MemoryStats};
 pub use pki::{Leaf, ServerTlsOptions, TestPki};
 pub use script::{DEFAULT_TIMEOUT, Script};
 pub use server::Server;
