@@ -1,6 +1,6 @@
 //! An in-process FTP server for the client adapters' tests, over real loopback sockets.
 //!
-//! Test support only: deterministic, std threads, no async runtime. Two parts:
+//! Test support only: deterministic, std threads, no async runtime. Three parts:
 //!
 //! - [`TestPki`]: a CA and leaf certificates made at test time with rcgen ([`Leaf::Valid`],
 //!   [`Leaf::WrongName`], [`Leaf::Expired`], [`Leaf::SelfSigned`]), and rustls server configs that support
@@ -11,6 +11,10 @@
 //!   dripping replies, a foreign address in `227`, an unclean TLS end. Every wait on the client times out
 //!   (10 s by default), so a broken client fails its test instead of hanging it, and
 //!   [`Server::finish`] panics with the failing step and what was received.
+//! - [`MemoryServer`]: a small functional FTP/FTPS server over an in-memory tree ([`MemoryFs`]), a thread
+//!   per session, for tests that need a real conversation: listings, resumed transfers, ABOR, 50
+//!   concurrent sessions, and (with `require_session_reuse`) vsftpd's 522 for a data TLS connection that
+//!   did not resume the control session.
 //!
 //! The [`Log`] returned by `finish` has every command line received, whether each data TLS handshake
 //! resumed a session, and the bytes of each upload.
@@ -65,7 +69,37 @@
 //! For TLS, give the script a config with [`Script::tls`] (`pki.server_config(Leaf::Valid)`) and use
 //! [`Script::auth_tls`], [`Script::start_tls_data`] and friends; `log.data_resumed()` then tells whether
 //! the client resumed the control session on each data connection. Custom behaviour goes in
-//! [`Script::step`], a closure over the [`Session`].
+//! [`Script::step`], a closure over the [`Session`]:
+//!
+//! ```
+//! use ftp_test_server::{Leaf, Script, TestPki};
+//! use std::time::Duration;
+//!
+//! let pki = TestPki::new();
+//! let script = Script::new()
+//!     .tls(pki.server_config(Leaf::Valid))
+//!     .timeout(Duration::from_secs(2))
+//!     .greet()
+//!     .auth_tls()                              // AUTH TLS/234, handshake, PBSZ 0, PROT P
+//!     .login("alice", "pw")
+//!     .epsv_download_tls("RETR", &b"data"[..]) // data TLS after the 150, close_notify at the end
+//!     .expect("EPSV")
+//!     .epsv()
+//!     .expect_prefix("RETR")
+//!     .reply("150 here it comes")
+//!     .reply("226 done before the data")      // early 226
+//!     .accept_data()
+//!     .start_tls_data()
+//!     .data_send_slowly(vec![0u8; 1000], 100, Duration::from_millis(5))
+//!     .data_close_without_close_notify()       // unclean end: the client must report truncation
+//!     .step("421 and hang up", |s| {
+//!         s.reply("421 Service not available")?;
+//!         s.close_control()
+//!     });
+//! // `Server::start(script)`, run the client under test against `server.addr()`, then
+//! // `let log = server.finish(); assert_eq!(log.data_resumed(), [true, true]);`
+//! # let _ = script;
+//! ```
 
 mod memory;
 mod pki;

@@ -28,6 +28,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// The fragments ([`greet`](Self::greet), [`login`](Self::login), [`epsv_download`](Self::epsv_download),
 /// ...) append several steps at once. [`step`](Self::step) appends any closure over the [`Session`].
+///
+/// A data connection stays open until a close or reset step, until the next accepted or connected data
+/// connection replaces it, or until the script ends ("keep open" needs no step). At the end of the script
+/// everything still open is closed, the control connection with close_notify under TLS.
 pub struct Script {
     pub(crate) steps: Vec<Step>,
     pub(crate) timeout: Duration,
@@ -297,6 +301,14 @@ impl Script {
     pub fn data_receive(self) -> Self {
         self.step("receive an upload to its end", |s| {
             s.data_receive().map(drop)
+        })
+    }
+
+    /// Reads exactly `n` upload bytes (logged as a partial upload) and leaves the connection open, for
+    /// a reset or an early close in the middle of an upload.
+    pub fn data_receive_exact(self, n: usize) -> Self {
+        self.step(format!("receive {n} upload bytes"), move |s| {
+            s.data_receive_exact(n).map(drop)
         })
     }
 

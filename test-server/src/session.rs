@@ -55,6 +55,8 @@ pub enum UploadEnd {
     UncleanTls,
     /// The connection was reset.
     Reset,
+    /// The script stopped reading after a fixed count ([`Session::data_receive_exact`]).
+    Partial,
 }
 
 /// One upload received on a data connection.
@@ -727,6 +729,41 @@ impl Session {
             }
         };
         let upload = Upload { bytes, end };
+        self.log.uploads.push(upload.clone());
+        Ok(upload)
+    }
+
+    /// Reads exactly `n` bytes of an upload and records them as a [`UploadEnd::Partial`] upload, leaving
+    /// the connection open (to reset or close it mid-upload next).
+    pub fn data_receive_exact(&mut self, n: usize) -> StepResult<Upload> {
+        let timeout = self.timeout;
+        let d = self.data()?;
+        let mut bytes = vec![0u8; n];
+        let mut got = 0;
+        while got < n {
+            match d.read(&mut bytes[got..]) {
+                Ok(0) => {
+                    return Err(StepError(format!(
+                        "the upload ended after {got} of the {n} bytes expected"
+                    )));
+                }
+                Ok(k) => got += k,
+                Err(e) if is_timeout(&e) => {
+                    return Err(StepError(format!(
+                        "timed out after {timeout:?} waiting for upload bytes ({got} of {n} received)"
+                    )));
+                }
+                Err(e) => {
+                    return Err(StepError(format!(
+                        "reading the upload failed after {got} of {n} bytes: {e}"
+                    )));
+                }
+            }
+        }
+        let upload = Upload {
+            bytes,
+            end: UploadEnd::Partial,
+        };
         self.log.uploads.push(upload.clone());
         Ok(upload)
     }

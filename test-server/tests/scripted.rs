@@ -356,3 +356,40 @@ fn accept_timeout_when_client_never_connects() {
     assert!(err.contains("data connection"), "{err}");
     let _ = T;
 }
+
+#[test]
+fn reset_mid_upload() {
+    let server = Server::start(
+        Script::new()
+            .greet()
+            .expect("EPSV")
+            .epsv()
+            .expect("STOR x")
+            .reply("150 go")
+            .accept_data()
+            .data_receive_exact(1000)
+            .data_reset()
+            .reply("426 broken"),
+    );
+    let mut c = Client::connect(server.addr());
+    c.expect("220");
+    let mut data = c.epsv();
+    c.cmd("STOR x", "150");
+    let chunk = [5u8; 1000];
+    let err = loop {
+        if let Err(e) = data.write_all(&chunk) {
+            break e;
+        }
+    };
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
+        ),
+        "{err}"
+    );
+    c.expect("426");
+    let log = server.finish();
+    assert_eq!(log.uploads[0].bytes, [5u8; 1000]);
+    assert_eq!(log.uploads[0].end, UploadEnd::Partial);
+}
