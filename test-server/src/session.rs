@@ -770,10 +770,15 @@ impl Session {
 
     /// Ends the data connection cleanly: close_notify under TLS, then FIN. The socket is kept (and drained)
     /// until the end of the script, so a late byte from the client cannot turn the close into a reset.
+    /// Never fails: if the client already closed or reset the connection, a note is logged.
     pub fn data_close(&mut self) -> StepResult {
         let mut d = self.data.take().ok_or("no data connection is open")?;
-        d.close_write(true)
-            .map_err(|e| StepError(format!("closing the data connection failed: {e}")))?;
+        if let Err(e) = d.close_write(true) {
+            // The client may have reset or closed first; that is its business, not a script failure.
+            self.log
+                .notes
+                .push(format!("closing the data connection: {e}"));
+        }
         self.closing.push(d);
         Ok(())
     }
@@ -782,8 +787,11 @@ impl Session {
     /// client must not take for a complete download.
     pub fn data_close_without_close_notify(&mut self) -> StepResult {
         let mut d = self.data.take().ok_or("no data connection is open")?;
-        d.close_write(false)
-            .map_err(|e| StepError(format!("closing the data connection failed: {e}")))?;
+        if let Err(e) = d.close_write(false) {
+            self.log
+                .notes
+                .push(format!("closing the data connection: {e}"));
+        }
         self.closing.push(d);
         Ok(())
     }

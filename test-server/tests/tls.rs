@@ -310,3 +310,73 @@ fn valid_leaf_verifies_by_name_and_by_ip() {
     assert!(!pki.ca_der().is_empty());
     let _ = Duration::ZERO;
 }
+
+/// Under TLS 1.2 the session is stored when the handshake ends, so even a data connection built right
+/// after the control handshake resumes (the TLS 1.3 trap above does not exist there).
+#[test]
+fn tls12_early_data_connection_resumes() {
+    let pki = TestPki::new();
+    let server = Server::start(
+        Script::new()
+            .tls(pki.server_config_with(
+                Leaf::Valid,
+                ServerTlsOptions {
+                    tls12_only: true,
+                    ..ServerTlsOptions::default()
+                },
+            ))
+            .greet()
+            .auth_tls()
+            .epsv_download_tls("RETR", &b"x"[..]),
+    );
+    let config = pki.client_config();
+    let mut c = Client::connect(server.addr());
+    c.expect("220");
+    c.cmd("AUTH TLS", "234");
+    let (conn, _) = c.conn.take().unwrap().upgrade(&config).unwrap();
+    c.conn = Some(conn);
+    let early =
+        ClientConnection::new(config.clone(), ServerName::try_from("localhost").unwrap()).unwrap();
+    c.cmd("PBSZ 0", "200");
+    c.cmd("PROT P", "200");
+    let data = c.epsv();
+    c.cmd("RETR f", "150");
+    let mut data = data.upgrade_lazy(early);
+    assert_eq!(read_all(&mut data).unwrap(), b"x");
+    finish_download(data);
+    c.expect("226");
+    assert_eq!(server.finish().data_resumed(), [true]);
+}
+
+/// FIELD-NOTES point 6: a client that ends an upload without reading its data connection to EOF never
+/// sees the tickets the server sent there; once the control handshake's two are spent, it cannot resume.
+#[test]
+fn uploads_that_skip_the_final_read_run_out_of_tickets() {
+    let pki = TestPki::new();
+    let mut script = Script::new()
+        .tls(pki.server_config(Leaf::Valid))
+        .greet()
+        .auth_tls();
+    for _ in 0..3 {
+        script = script.epsv_upload_tls("STOR");
+    }
+    let server = Server::start(script);
+    let config = pki.client_config();
+    let mut c = Client::connect(server.addr());
+    c.expect("220");
+    c.auth_tls(&config);
+    for _ in 0..3 {
+        let data = c.epsv();
+        c.cmd("STOR f", "150");
+        let (mut data, _) = data.upgrade(&config).unwrap();
+        data.write_all(b"naive").unwrap();
+        if let Conn::Tls(s) = &mut data {
+            s.conn.send_close_notify();
+            s.flush().unwrap();
+        }
+        data.tcp().shutdown(std::net::Shutdown::Write).unwrap();
+        drop(data); // no read to EOF: the tickets sent on this connection are never processed
+        c.expect("226");
+    }
+    assert_eq!(server.finish().data_resumed(), [true, true, false]);
+}
