@@ -31,11 +31,17 @@ use core::fmt;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{ClientSessionMemoryCache, WebPkiServerVerifier, ClientSessionStore, Resumption, Tls12ClientSessionValue, Tls13ClientSessionValue};
+use rustls::client::{
+    ClientSessionMemoryCache, ClientSessionStore, Resumption, Tls12ClientSessionValue,
+    Tls13ClientSessionValue, WebPkiServerVerifier,
+};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, NamedGroup, RootCertStore, SignatureScheme};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, NamedGroup, RootCertStore,
+    SignatureScheme,
+};
 
 /// Why a TLS set-up could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -115,7 +121,9 @@ impl TlsConfig {
                 .map_err(|e| TlsSetupError::Certificate(e.to_string()))?;
         }
         if roots.is_empty() {
-            return Err(TlsSetupError::Certificate("no certificate in the PEM data".into()));
+            return Err(TlsSetupError::Certificate(
+                "no certificate in the PEM data".into(),
+            ));
         }
         Ok(Self::with_roots(roots))
     }
@@ -298,18 +306,27 @@ impl ClientSessionStore for CountingStore {
         self.inner.remove_tls12_session(server_name)
     }
 
-    fn insert_tls13_ticket(&self, server_name: ServerName<'static>, value: Tls13ClientSessionValue) {
+    fn insert_tls13_ticket(
+        &self,
+        server_name: ServerName<'static>,
+        value: Tls13ClientSessionValue,
+    ) {
         // The memory cache keeps at most 8 tickets per server; count what it can hold.
         let held = self.tls13_tickets.load(Ordering::Relaxed);
-        self.tls13_tickets.store((held + 1).min(8), Ordering::Relaxed);
+        self.tls13_tickets
+            .store((held + 1).min(8), Ordering::Relaxed);
         self.inner.insert_tls13_ticket(server_name, value)
     }
 
-    fn take_tls13_ticket(&self, server_name: &ServerName<'static>) -> Option<Tls13ClientSessionValue> {
+    fn take_tls13_ticket(
+        &self,
+        server_name: &ServerName<'static>,
+    ) -> Option<Tls13ClientSessionValue> {
         let ticket = self.inner.take_tls13_ticket(server_name);
         if ticket.is_some() {
             let held = self.tls13_tickets.load(Ordering::Relaxed);
-            self.tls13_tickets.store(held.saturating_sub(1), Ordering::Relaxed);
+            self.tls13_tickets
+                .store(held.saturating_sub(1), Ordering::Relaxed);
         }
         ticket
     }
@@ -332,9 +349,11 @@ impl ServerCertVerifier for Lenient {
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         match &self.pinned {
-            Some(pinned) if pinned.as_ref() != end_entity.as_ref() => Err(
-                rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure),
-            ),
+            Some(pinned) if pinned.as_ref() != end_entity.as_ref() => {
+                Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::ApplicationVerificationFailure,
+                ))
+            }
             _ => Ok(ServerCertVerified::assertion()),
         }
     }

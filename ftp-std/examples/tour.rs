@@ -34,14 +34,18 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let content: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let sent = ftp.stor_from("big file.bin", &mut &content[..])?;
-    println!("stored {sent} bytes; SIZE says {}", ftp.size("big file.bin")?);
+    println!(
+        "stored {sent} bytes; SIZE says {}",
+        ftp.size("big file.bin")?
+    );
     let mut back = Vec::new();
     ftp.retr_to("big file.bin", &mut back)?;
     assert!(back == content, "download differs");
     println!("downloaded {} identical bytes", back.len());
 
     let mut tail = Vec::new();
-    ftp.retr_from("big file.bin", 2_999_000)?.read_to_end(&mut tail)?;
+    ftp.retr_from("big file.bin", 2_999_000)?
+        .read_to_end(&mut tail)?;
     assert_eq!(tail, content[2_999_000..]);
     println!("resumed download: {} bytes", tail.len());
 
@@ -61,7 +65,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     w.write_all(b"line one\nline two\n")?;
     w.finish()?;
     let mut lines = Vec::new();
-    ftp.retr_lines("notes.txt", |l| lines.push(String::from_utf8_lossy(l).into_owned()))?;
+    ftp.retr_lines("notes.txt", |l| {
+        lines.push(String::from_utf8_lossy(l).into_owned())
+    })?;
     println!("text lines: {lines:?}");
 
     match ftp.set_mtime("notes.txt", FtpTime::new(2020, 1, 2, 3, 4, 5)?) {
@@ -70,12 +76,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let listing = ftp.list(None)?;
     for e in &listing.entries {
-        println!("LIST  {:?} {:?} {}", e.kind, e.size, String::from_utf8_lossy(&e.name));
+        println!(
+            "LIST  {:?} {:?} {}",
+            e.kind,
+            e.size,
+            String::from_utf8_lossy(&e.name)
+        );
     }
     println!("NLST  {:?}", ftp.nlst(None)?);
     if let Ok(mlsd) = ftp.mlsd(None) {
         for e in &mlsd.entries {
-            println!("MLSD  {:?} {:?} {}", e.kind, e.size, String::from_utf8_lossy(&e.name));
+            println!(
+                "MLSD  {:?} {:?} {}",
+                e.kind,
+                e.size,
+                String::from_utf8_lossy(&e.name)
+            );
         }
     }
     ftp.rename("notes.txt", "renamed.txt")?;

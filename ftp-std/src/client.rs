@@ -4,6 +4,7 @@ use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
+use ftp_core::FtpTime;
 use ftp_core::config::Config;
 use ftp_core::driver::{Completion, Error, OwnedValue, Progress, Timeout};
 use ftp_core::feat::Capabilities;
@@ -12,7 +13,6 @@ use ftp_core::listing::{Format, ListingParser, ParsedLine};
 use ftp_core::reply::OwnedReply;
 use ftp_core::session::{Client as Session, Instant, Op, OpKind, TlsMode};
 use ftp_core::transfer::{ControlAddresses, Direction, StoreMode};
-use ftp_core::FtpTime;
 
 use crate::driver::Driver;
 use crate::transfer::{DataReader, DataStream, DataWriter};
@@ -79,11 +79,14 @@ impl Client {
             (_, Some(tls)) => Some(tls.session(host).map_err(Error::tls)?),
             (_, None) => return Err(Error::tls("FTPS configured without a TLS config")),
         };
-        let control = crate::stream::connect(addr, config.get_source_ip(), config.get_connect_timeout())
-            .map_err(|e| match e.kind() {
-                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Error::Timeout(Timeout::Connect),
-                _ => Error::Io(e),
-            })?;
+        let control =
+            crate::stream::connect(addr, config.get_source_ip(), config.get_connect_timeout())
+                .map_err(|e| match e.kind() {
+                    io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                        Error::Timeout(Timeout::Connect)
+                    }
+                    _ => Error::Io(e),
+                })?;
         control.set_nodelay(true)?;
         let addrs = ControlAddresses {
             local: control.local_addr()?,
@@ -132,7 +135,12 @@ impl Client {
             .config
             .get_encoding()
             .decode(bytes)
-            .ok_or_else(|| Error::Io(io::Error::new(io::ErrorKind::InvalidData, "a name is not valid UTF-8")))
+            .ok_or_else(|| {
+                Error::Io(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a name is not valid UTF-8",
+                ))
+            })
     }
 
     /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
@@ -219,7 +227,11 @@ impl Client {
     }
 
     /// Renames a file or directory (RNFR, RNTO).
-    pub fn rename(&mut self, from: impl AsRef<[u8]>, to: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
+    pub fn rename(
+        &mut self,
+        from: impl AsRef<[u8]>,
+        to: impl AsRef<[u8]>,
+    ) -> Result<OwnedReply, Error> {
         Ok(self
             .run(Op::Rename {
                 from: from.as_ref(),
@@ -256,7 +268,11 @@ impl Client {
     }
 
     /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
-    pub fn set_mtime(&mut self, path: impl AsRef<[u8]>, time: FtpTime) -> Result<OwnedReply, Error> {
+    pub fn set_mtime(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        time: FtpTime,
+    ) -> Result<OwnedReply, Error> {
         Ok(self
             .run(Op::SetMtime {
                 path: path.as_ref(),
@@ -356,7 +372,11 @@ impl Client {
     }
 
     /// Downloads a file from byte `offset` on (REST): resumes a download.
-    pub fn retr_from(&mut self, path: impl AsRef<[u8]>, offset: u64) -> Result<DataReader<'_>, Error> {
+    pub fn retr_from(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        offset: u64,
+    ) -> Result<DataReader<'_>, Error> {
         let path = path.as_ref();
         let total = if self.progress.is_some() {
             self.size(path).ok()
@@ -364,7 +384,12 @@ impl Client {
             None
         };
         let op = self.driver.submit(Op::Retr { path, offset })?;
-        DataReader::open(self, op, OpKind::Retr, total.map(|t| t.saturating_sub(offset)))
+        DataReader::open(
+            self,
+            op,
+            OpKind::Retr,
+            total.map(|t| t.saturating_sub(offset)),
+        )
     }
 
     /// Downloads a file into `sink`; returns the bytes written.
@@ -383,7 +408,11 @@ impl Client {
     }
 
     /// Resumes an upload at `offset` (REST + STOR).
-    pub fn stor_at(&mut self, path: impl AsRef<[u8]>, offset: u64) -> Result<DataWriter<'_>, Error> {
+    pub fn stor_at(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        offset: u64,
+    ) -> Result<DataWriter<'_>, Error> {
         self.stor_mode(path.as_ref(), StoreMode::Replace, offset)
     }
 
@@ -397,13 +426,22 @@ impl Client {
         self.stor_mode(b"", StoreMode::Unique, 0)
     }
 
-    fn stor_mode(&mut self, path: &[u8], mode: StoreMode, offset: u64) -> Result<DataWriter<'_>, Error> {
+    fn stor_mode(
+        &mut self,
+        path: &[u8],
+        mode: StoreMode,
+        offset: u64,
+    ) -> Result<DataWriter<'_>, Error> {
         let op = self.driver.submit(Op::Stor { path, mode, offset })?;
         DataWriter::open(self, op, OpKind::Stor, None)
     }
 
     /// Uploads everything `source` yields; returns the bytes sent.
-    pub fn stor_from(&mut self, path: impl AsRef<[u8]>, source: &mut impl Read) -> Result<u64, Error> {
+    pub fn stor_from(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        source: &mut impl Read,
+    ) -> Result<u64, Error> {
         let mut writer = self.stor(path)?;
         let n = writer.copy_from(source)?;
         writer.finish()?;
@@ -411,7 +449,11 @@ impl Client {
     }
 
     /// Appends everything `source` yields; returns the bytes sent.
-    pub fn append_from(&mut self, path: impl AsRef<[u8]>, source: &mut impl Read) -> Result<u64, Error> {
+    pub fn append_from(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        source: &mut impl Read,
+    ) -> Result<u64, Error> {
         let mut writer = self.append(path)?;
         let n = writer.copy_from(source)?;
         writer.finish()?;
@@ -420,7 +462,11 @@ impl Client {
 
     /// Downloads a text file in ASCII mode (TYPE A), one line at a time without its line
     /// end (ftplib's `retrlines`).
-    pub fn retr_lines(&mut self, path: impl AsRef<[u8]>, mut each: impl FnMut(&[u8])) -> Result<OwnedReply, Error> {
+    pub fn retr_lines(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<OwnedReply, Error> {
         let mut line = b"RETR ".to_vec();
         line.extend_from_slice(path.as_ref());
         let op = self.driver.submit(Op::RawData {
@@ -440,7 +486,11 @@ impl Client {
 
     /// Uploads text lines in ASCII mode (TYPE A), each sent with CRLF (ftplib's
     /// `storlines`).
-    pub fn stor_lines(&mut self, path: impl AsRef<[u8]>, source: &mut impl BufRead) -> Result<OwnedReply, Error> {
+    pub fn stor_lines(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        source: &mut impl BufRead,
+    ) -> Result<OwnedReply, Error> {
         let mut line = b"STOR ".to_vec();
         line.extend_from_slice(path.as_ref());
         let op = self.driver.submit(Op::RawData {
@@ -501,7 +551,11 @@ impl Client {
         }
     }
 
-    fn collect_lines(&mut self, op: ftp_core::session::OpId, kind: OpKind) -> Result<Vec<Vec<u8>>, Error> {
+    fn collect_lines(
+        &mut self,
+        op: ftp_core::session::OpId,
+        kind: OpKind,
+    ) -> Result<Vec<Vec<u8>>, Error> {
         let mut reader = DataReader::open(self, op, kind, None)?;
         let mut lines = Vec::new();
         let mut buffer = ftp_core::listing::owned::LineBuffer::new();
@@ -514,7 +568,12 @@ impl Client {
         Ok(lines)
     }
 
-    fn collect_listing(&mut self, op: ftp_core::session::OpId, kind: OpKind, format: Format) -> Result<Listing, Error> {
+    fn collect_listing(
+        &mut self,
+        op: ftp_core::session::OpId,
+        kind: OpKind,
+        format: Format,
+    ) -> Result<Listing, Error> {
         let parser = ListingParser::new(now_utc()).with_format(format);
         let mut stream = ListingStream::new(parser);
         let mut listing = Listing::default();
@@ -583,7 +642,9 @@ impl Drop for Client {
 fn unreadable(kind: OpKind) -> Error {
     Error::Protocol {
         kind,
-        error: ftp_core::session::OpError::Parse(ftp_core::ParseError::Missing { what: "the value" }),
+        error: ftp_core::session::OpError::Parse(ftp_core::ParseError::Missing {
+            what: "the value",
+        }),
     }
 }
 

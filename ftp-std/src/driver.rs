@@ -250,7 +250,9 @@ impl Driver {
                     self.listener = Some((op, listener));
                     self.session.handle_data_listening(op, addr, now);
                 }
-                Err(_) => self.session.handle_data_failed(op, DataFailure::Listen, now),
+                Err(_) => self
+                    .session
+                    .handle_data_failed(op, DataFailure::Listen, now),
             },
             Action::AcceptData { op } => self.pending.push_back(Pending::Accept(op)),
             Action::StartTls {
@@ -279,7 +281,9 @@ impl Driver {
             } => {
                 // After the accept in active mode (the data connection is made then).
                 match self.tls.as_ref().map(TlsSession::connection) {
-                    Some(Ok(conn)) => self.pending.push_back(Pending::Handshake(op, Box::new(conn))),
+                    Some(Ok(conn)) => self
+                        .pending
+                        .push_back(Pending::Handshake(op, Box::new(conn))),
                     _ => self.session.handle_data_failed(op, DataFailure::Tls, now),
                 }
             }
@@ -317,8 +321,9 @@ impl Driver {
                 if self.listener.as_ref().is_some_and(|(id, _)| *id == op) {
                     self.listener = None;
                 }
-                self.pending
-                    .retain(|p| !matches!(p, Pending::Accept(id) | Pending::Handshake(id, _) if *id == op));
+                self.pending.retain(
+                    |p| !matches!(p, Pending::Accept(id) | Pending::Handshake(id, _) if *id == op),
+                );
             }
             Action::CloseControl => {
                 if let Some(control) = self.control.take() {
@@ -376,7 +381,9 @@ impl Driver {
         let now = self.now();
         match result {
             Ok(0) => self.session.handle_control_eof(now),
-            Ok(n) => self.session.handle_control_data(&self.control_buf[..n], now),
+            Ok(n) => self
+                .session
+                .handle_control_data(&self.control_buf[..n], now),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 if self.deadline.is_some_and(|d| d <= now) {
                     self.session.handle_timeout(now);
@@ -417,7 +424,8 @@ impl Driver {
                     }
                     Err(_) => {
                         self.listener = None;
-                        self.session.handle_data_failed(op, DataFailure::Accept, now);
+                        self.session
+                            .handle_data_failed(op, DataFailure::Accept, now);
                         Ok(true)
                     }
                 }
@@ -434,7 +442,9 @@ impl Driver {
                 while conn.is_handshaking() {
                     match conn.complete_io(sock) {
                         Ok(_) => {}
-                        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                        Err(e)
+                            if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                        {
                             break;
                         }
                         Err(e) => {
@@ -476,7 +486,9 @@ impl Driver {
     /// The error of a closed session: the TLS failure or the session's reason.
     pub(crate) fn closed_error(&mut self) -> Error {
         match self.closed {
-            Some(Some(ftp_core::session::SessionError::TlsHandshake)) if self.tls_error.is_some() => {
+            Some(Some(ftp_core::session::SessionError::TlsHandshake))
+                if self.tls_error.is_some() =>
+            {
                 Error::tls(self.tls_error.take().expect("checked"))
             }
             Some(Some(reason)) => Error::from(reason),
@@ -503,7 +515,6 @@ impl Driver {
     pub(crate) fn control_is_tls(&self) -> bool {
         self.control.as_ref().is_some_and(Stream::is_tls)
     }
-
 }
 
 /// Binds a listener on `ip`, on a port of `ports` if given.

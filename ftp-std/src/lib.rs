@@ -54,6 +54,7 @@ pub use client::{Client, Listing, ProgressFn};
 pub use transfer::{DataReader, DataStream, DataWriter};
 
 pub use ftp_core;
+pub use ftp_core::FtpTime;
 pub use ftp_core::config::{Config, Encoding};
 pub use ftp_core::driver::{Completion, Error, OwnedValue, Progress, Timeout};
 pub use ftp_core::listing::owned::{OwnedEntry, OwnedKind};
@@ -61,4 +62,3 @@ pub use ftp_core::reply::{OwnedReply, ReplyCode};
 pub use ftp_core::session::OpKind;
 pub use ftp_core::tls::TlsConfig;
 pub use ftp_core::transfer::{DataMode, Direction};
-pub use ftp_core::FtpTime;

@@ -23,7 +23,12 @@ struct Transfer<'a> {
 }
 
 impl<'a> Transfer<'a> {
-    fn open(client: &'a mut Client, op: OpId, kind: OpKind, total: Option<u64>) -> Result<Self, Error> {
+    fn open(
+        client: &'a mut Client,
+        op: OpId,
+        kind: OpKind,
+        total: Option<u64>,
+    ) -> Result<Self, Error> {
         let ready = client.driver.wait_ready(op)?;
         Ok(Transfer {
             client,
@@ -61,7 +66,11 @@ impl<'a> Transfer<'a> {
     /// Whether the data connection of this op is still there (the session closes it when
     /// the transfer failed, e.g. on the idle timeout).
     fn has_data(&self) -> bool {
-        self.client.driver.data.as_ref().is_some_and(|d| d.op == self.op)
+        self.client
+            .driver
+            .data
+            .as_ref()
+            .is_some_and(|d| d.op == self.op)
     }
 
     /// Reports the data end and waits for the op's outcome.
@@ -70,7 +79,9 @@ impl<'a> Transfer<'a> {
         let bytes = driver.data.as_ref().map_or(self.bytes, |d| d.bytes);
         driver.data = None;
         let now = driver.now();
-        driver.session.handle_data_end(self.op, DataEnd { bytes, clean }, now);
+        driver
+            .session
+            .handle_data_end(self.op, DataEnd { bytes, clean }, now);
         self.result = Some(driver.wait_for(self.op));
     }
 
@@ -79,7 +90,9 @@ impl<'a> Transfer<'a> {
         let driver = &mut self.client.driver;
         driver.data = None;
         let now = driver.now();
-        driver.session.handle_data_failed(self.op, DataFailure::Broken, now);
+        driver
+            .session
+            .handle_data_failed(self.op, DataFailure::Broken, now);
         let outcome = driver.wait_for(self.op);
         self.result = Some(match outcome {
             // The server said 226 but the data did not all arrive: still a failure.
@@ -98,7 +111,10 @@ impl<'a> Transfer<'a> {
             Err(e) => to_io(e),
         };
         self.result = Some(match outcome {
-            Ok(_) => Err(Error::Io(io::Error::new(ErrorKind::UnexpectedEof, "the data connection closed early"))),
+            Ok(_) => Err(Error::Io(io::Error::new(
+                ErrorKind::UnexpectedEof,
+                "the data connection closed early",
+            ))),
             Err(e) => Err(e),
         });
         error
@@ -141,9 +157,7 @@ impl<'a> Transfer<'a> {
     }
 
     fn take_result(&mut self) -> Result<Completion, Error> {
-        self.result
-            .take()
-            .unwrap_or(Err(Error::Closed(None)))
+        self.result.take().unwrap_or(Err(Error::Closed(None)))
     }
 }
 
@@ -175,7 +189,12 @@ impl std::fmt::Debug for DataReader<'_> {
 }
 
 impl<'a> DataReader<'a> {
-    pub(crate) fn open(client: &'a mut Client, op: OpId, kind: OpKind, total: Option<u64>) -> Result<Self, Error> {
+    pub(crate) fn open(
+        client: &'a mut Client,
+        op: OpId,
+        kind: OpKind,
+        total: Option<u64>,
+    ) -> Result<Self, Error> {
         Ok(DataReader {
             t: Transfer::open(client, op, kind, total)?,
         })
@@ -231,7 +250,10 @@ impl<'a> DataReader<'a> {
 
     /// Hands each chunk of the rest of the download to `each`, in the client's reused
     /// buffer.
-    pub(crate) fn for_each_chunk(&mut self, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> Result<(), Error> {
+    pub(crate) fn for_each_chunk(
+        &mut self,
+        mut each: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> Result<(), Error> {
         let mut buf = std::mem::take(&mut self.t.client.buffer);
         if buf.len() < self.t.client.driver.config.get_buffer_size() {
             buf = vec![0; self.t.client.driver.config.get_buffer_size()];
@@ -248,7 +270,8 @@ impl<'a> DataReader<'a> {
                 Err(e) => {
                     break Err(match self.t.result.take() {
                         Some(Err(typed)) => {
-                            self.t.result = Some(Err(Error::Io(io::Error::new(e.kind(), e.to_string()))));
+                            self.t.result =
+                                Some(Err(Error::Io(io::Error::new(e.kind(), e.to_string()))));
                             typed
                         }
                         other => {
@@ -337,7 +360,12 @@ impl std::fmt::Debug for DataWriter<'_> {
 }
 
 impl<'a> DataWriter<'a> {
-    pub(crate) fn open(client: &'a mut Client, op: OpId, kind: OpKind, total: Option<u64>) -> Result<Self, Error> {
+    pub(crate) fn open(
+        client: &'a mut Client,
+        op: OpId,
+        kind: OpKind,
+        total: Option<u64>,
+    ) -> Result<Self, Error> {
         Ok(DataWriter {
             t: Transfer::open(client, op, kind, total)?,
         })
@@ -352,13 +380,7 @@ impl<'a> DataWriter<'a> {
     pub fn finish(mut self) -> Result<Completion, Error> {
         if self.t.result.is_none() {
             if self.t.has_data() {
-                let flushed = self
-                    .t
-                    .client
-                    .driver
-                    .data
-                    .as_mut()
-                    .map(|d| d.stream.flush());
+                let flushed = self.t.client.driver.data.as_mut().map(|d| d.stream.flush());
                 if let Some(Err(e)) = flushed {
                     self.t.broken(e);
                     return self.t.take_result();
@@ -402,7 +424,8 @@ impl<'a> DataWriter<'a> {
             if let Err(e) = self.write_all(&buf[..n]) {
                 break Err(match self.t.result.take() {
                     Some(Err(typed)) => {
-                        self.t.result = Some(Err(Error::Io(io::Error::new(e.kind(), e.to_string()))));
+                        self.t.result =
+                            Some(Err(Error::Io(io::Error::new(e.kind(), e.to_string()))));
                         typed
                     }
                     other => {
@@ -424,7 +447,10 @@ impl Write for DataWriter<'_> {
             return Err(e);
         }
         if self.t.result.is_some() {
-            return Err(io::Error::new(ErrorKind::BrokenPipe, "the upload has ended"));
+            return Err(io::Error::new(
+                ErrorKind::BrokenPipe,
+                "the upload has ended",
+            ));
         }
         loop {
             self.t.tick()?;

@@ -1,0 +1,386 @@
+//! The blocking client against the in-memory FTP/FTPS server of `ftp-test-server`: a real
+//! conversation over loopback sockets, plain and TLS, passive and active, IPv4 and IPv6.
+
+use std::io::{Read, Write};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ftp_std::{Client, Config, Error, FtpTime, OwnedKind, TlsConfig};
+use ftp_test_server::{Leaf, MemoryServer, TestPki};
+
+fn content(len: usize, seed: u32) -> Vec<u8> {
+    (0..len as u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761).wrapping_add(seed) >> 13) as u8)
+        .collect()
+}
+
+fn tls_config(pki: &TestPki) -> TlsConfig {
+    TlsConfig::from_ca_pem(pki.ca_pem().as_bytes()).expect("the CA parses")
+}
+
+/// What a user does in one session: every call once, checked against the server's files.
+fn exercise(ftp: &mut Client, server: &MemoryServer) {
+    ftp.login("user", "pass").expect("login");
+    assert_eq!(ftp.mkd("dir one").expect("mkd"), "/dir one");
+    ftp.cwd("dir one").expect("cwd");
+    assert_eq!(ftp.pwd().expect("pwd"), "/dir one");
+
+    let data = content(1 << 20, 7);
+    assert_eq!(
+        ftp.stor_from("a file", &mut &data[..]).expect("stor"),
+        data.len() as u64
+    );
+    assert_eq!(
+        server.fs().get("/dir one/a file").as_deref(),
+        Some(&data[..])
+    );
+    assert_eq!(ftp.size("a file").expect("size"), data.len() as u64);
+
+    let mut back = Vec::new();
+    assert_eq!(
+        ftp.retr_to("a file", &mut back).expect("retr"),
+        data.len() as u64
+    );
+    assert!(back == data, "the download differs from the upload");
+
+    let mut tail = Vec::new();
+    ftp.retr_from("a file", 1000)
+        .expect("rest retr")
+        .read_to_end(&mut tail)
+        .expect("read");
+    assert!(tail == data[1000..], "the resumed download differs");
+
+    ftp.append_from("a file", &mut &b"tail"[..]).expect("appe");
+    assert_eq!(ftp.size("a file").expect("size"), data.len() as u64 + 4);
+
+    // A resumed upload: the first half, then the rest from its offset.
+    ftp.stor_from("resumed", &mut &data[..500_000])
+        .expect("first half");
+    let mut w = ftp.stor_at("resumed", 500_000).expect("rest stor");
+    w.write_all(&data[500_000..]).expect("write");
+    w.finish().expect("finish");
+    assert_eq!(
+        server.fs().get("/dir one/resumed").as_deref(),
+        Some(&data[..])
+    );
+
+    let when = FtpTime::new(2021, 6, 7, 8, 9, 10).expect("time");
+    ftp.set_mtime("a file", when).expect("set mtime");
+    assert_eq!(ftp.mdtm("a file").expect("mdtm"), when);
+
+    let listing = ftp.list(None).expect("list");
+    assert!(
+        listing.unparsed.is_empty(),
+        "unparsed: {:?}",
+        listing.unparsed
+    );
+    let mut names: Vec<_> = listing.entries.iter().map(|e| e.name.clone()).collect();
+    names.sort();
+    assert_eq!(names, [b"a file".to_vec(), b"resumed".to_vec()]);
+    let mut nlst = ftp.nlst(None).expect("nlst");
+    nlst.sort();
+    assert_eq!(nlst, ["a file", "resumed"]);
+    let mlsd = ftp.mlsd(None).expect("mlsd");
+    let file = mlsd
+        .entries
+        .iter()
+        .find(|e| e.name == b"a file")
+        .expect("in MLSD");
+    assert_eq!(file.size, Some(data.len() as u64 + 4));
+    assert_eq!(file.kind, OwnedKind::File);
+    let entry = ftp.mlst(Some("a file")).expect("mlst");
+    assert_eq!(entry.size, Some(data.len() as u64 + 4));
+
+    // Abort a download half-way; the session goes on in step.
+    let mut reader = ftp.retr("a file").expect("retr");
+    let mut first = vec![0; 10_000];
+    reader.read_exact(&mut first).expect("read");
+    assert_eq!(first, data[..10_000]);
+    reader.abort().expect("abort");
+    ftp.noop().expect("noop after abort");
+    assert_eq!(
+        ftp.size("a file").expect("size after abort"),
+        data.len() as u64 + 4
+    );
+
+    // Dropping a reader early aborts too.
+    {
+        let mut reader = ftp.retr("a file").expect("retr");
+        let mut first = [0u8; 100];
+        reader.read_exact(&mut first).expect("read");
+    }
+    assert_eq!(ftp.pwd().expect("pwd after drop"), "/dir one");
+
+    ftp.rename("a file", "renamed").expect("rename");
+    assert!(server.fs().exists("/dir one/renamed"));
+    match ftp.delete("missing") {
+        Err(e @ Error::Rejected { .. }) => {
+            assert_eq!(e.code().map(|c| c.get()), Some(550));
+            assert!(e.is_permanent() && !e.is_transient());
+        }
+        other => panic!("deleting a missing file: {other:?}"),
+    }
+    ftp.delete("renamed").expect("dele");
+    ftp.delete("resumed").expect("dele");
+    ftp.cdup().expect("cdup");
+    ftp.rmd("dir one").expect("rmd");
+    assert!(!server.fs().exists("/dir one"));
+}
+
+#[test]
+fn plain_session_passive() {
+    let server = MemoryServer::start();
+    let mut ftp = Client::connect(&server.addr().to_string(), Config::new()).expect("connect");
+    assert!(ftp.welcome().is_some());
+    exercise(&mut ftp, &server);
+    assert_eq!(ftp.quit().expect("quit").code().get(), 221);
+}
+
+#[test]
+fn plain_session_active() {
+    let server = MemoryServer::start();
+    let config = Config::new().active(None, None);
+    let mut ftp = Client::connect(&server.addr().to_string(), config).expect("connect");
+    exercise(&mut ftp, &server);
+    ftp.quit().expect("quit");
+}
+
+#[test]
+fn plain_session_pasv_only() {
+    let server = MemoryServer::start();
+    let mut ftp =
+        Client::connect(&server.addr().to_string(), Config::new().passive()).expect("connect");
+    exercise(&mut ftp, &server);
+}
+
+#[test]
+fn ipv6_session() {
+    let server = MemoryServer::builder()
+        .ip("::1".parse::<IpAddr>().unwrap())
+        .start()
+        .expect("an IPv6 loopback server");
+    let mut ftp = Client::connect(&server.addr().to_string(), Config::new()).expect("connect");
+    exercise(&mut ftp, &server);
+    let mut active = Client::connect(&server.addr().to_string(), Config::new().active(None, None))
+        .expect("connect");
+    active.login("user", "pass").expect("login");
+    active
+        .stor_from("x", &mut &b"over EPRT"[..])
+        .expect("stor over EPRT on IPv6");
+    assert_eq!(server.fs().get("/x").as_deref(), Some(&b"over EPRT"[..]));
+}
+
+#[test]
+fn explicit_tls_session_resumes_data_connections() {
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .require_session_reuse(true)
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    let config = Config::new().explicit_tls(tls_config(&pki));
+    let mut ftp = Client::connect(&address, config).expect("connect");
+    assert!(ftp.is_secure());
+    exercise(&mut ftp, &server);
+    let (resumed, full) = ftp.data_tls_resumptions();
+    assert!(resumed >= 10, "resumed {resumed}");
+    assert_eq!(full, 0, "every data connection resumes the control session");
+    assert_eq!(server.stats().refused_no_reuse(), 0);
+}
+
+#[test]
+fn many_tls_uploads_and_downloads_in_one_session() {
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .require_session_reuse(true)
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    let mut ftp =
+        Client::connect(&address, Config::new().explicit_tls(tls_config(&pki))).expect("connect");
+    ftp.login("user", "pass").expect("login");
+    for i in 0..12u32 {
+        let data = content(70_000 + i as usize * 1000, i);
+        let name = format!("f{i}");
+        ftp.stor_from(&name, &mut &data[..]).expect("stor");
+        if i % 3 == 0 {
+            let mut back = Vec::new();
+            ftp.retr_to(&name, &mut back).expect("retr");
+            assert!(back == data);
+        }
+        assert_eq!(
+            server.fs().get(&format!("/{name}")).as_deref(),
+            Some(&data[..])
+        );
+    }
+    assert_eq!(ftp.nlst(None).expect("nlst").len(), 12);
+    assert_eq!(ftp.data_tls_resumptions().1, 0);
+}
+
+#[test]
+fn tls_active_mode() {
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .require_session_reuse(true)
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    let config = Config::new()
+        .explicit_tls(tls_config(&pki))
+        .active(None, None);
+    let mut ftp = Client::connect(&address, config).expect("connect");
+    exercise(&mut ftp, &server);
+}
+
+#[test]
+fn clear_data_channel_with_prot_c() {
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    let mut ftp =
+        Client::connect(&address, Config::new().explicit_tls(tls_config(&pki))).expect("connect");
+    ftp.login("user", "pass").expect("login");
+    ftp.prot_c().expect("PROT C");
+    ftp.stor_from("clear", &mut &b"in the clear"[..])
+        .expect("stor");
+    ftp.prot_p().expect("PROT P");
+    let mut back = Vec::new();
+    ftp.retr_to("clear", &mut back).expect("retr");
+    assert_eq!(back, b"in the clear");
+    assert_eq!(ftp.data_tls_resumptions(), (1, 0));
+}
+
+#[test]
+fn certificate_for_another_name_is_refused() {
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::WrongName))
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    match Client::connect(&address, Config::new().explicit_tls(tls_config(&pki))) {
+        Err(e @ Error::Tls(_)) => assert!(e.is_permanent(), "{e}"),
+        other => panic!("expected a TLS error, got {other:?}"),
+    }
+}
+
+#[test]
+fn expired_certificate_is_refused() {
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Expired))
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    let err = Client::connect(&address, Config::new().explicit_tls(tls_config(&pki))).unwrap_err();
+    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+}
+
+#[test]
+fn pinned_certificate_is_accepted_and_another_refused() {
+    let pki = TestPki::new();
+    let (cert, key) = pki.leaf(Leaf::SelfSigned);
+    let server_config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.clone()], key)
+    .unwrap();
+    let server = MemoryServer::builder()
+        .tls(std::sync::Arc::new(server_config))
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    let pinned = TlsConfig::dangerous_pinned_certificate(cert);
+    let mut ftp = Client::connect(&address, Config::new().explicit_tls(pinned)).expect("pinned");
+    ftp.login("user", "pass").expect("login");
+    let (other, _) = pki.leaf(Leaf::Valid);
+    let wrong = TlsConfig::dangerous_pinned_certificate(other);
+    assert!(matches!(
+        Client::connect(&address, Config::new().explicit_tls(wrong)),
+        Err(Error::Tls(_))
+    ));
+}
+
+#[test]
+fn progress_reports_bytes_and_total() {
+    let server = MemoryServer::start();
+    server.fs().put("/big", content(300_000, 1));
+    let mut ftp = Client::connect(&server.addr().to_string(), Config::new()).expect("connect");
+    ftp.login("user", "pass").expect("login");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    ftp.set_progress(Some(Box::new(move |p| {
+        sink.lock().unwrap().push((p.bytes, p.total))
+    })));
+    ftp.retr_to("big", &mut std::io::sink()).expect("retr");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.last(), Some(&(300_000, Some(300_000))));
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "progress only grows"
+    );
+}
+
+#[test]
+fn fifty_concurrent_sessions() {
+    let server = MemoryServer::start();
+    let address = server.addr().to_string();
+    let threads: Vec<_> = (0..50u32)
+        .map(|i| {
+            let address = address.clone();
+            std::thread::spawn(move || {
+                let mut ftp = Client::connect(&address, Config::new()).expect("connect");
+                ftp.login("user", "pass").expect("login");
+                let data = content(20_000 + i as usize, i);
+                let name = format!("session {i}");
+                ftp.stor_from(&name, &mut &data[..]).expect("stor");
+                let mut back = Vec::new();
+                ftp.retr_to(&name, &mut back).expect("retr");
+                assert!(back == data);
+                ftp.quit().expect("quit");
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a session failed");
+    }
+    assert_eq!(server.fs().list("/").len(), 50);
+}
+
+#[test]
+fn drop_sends_quit() {
+    let server = MemoryServer::start();
+    {
+        let mut ftp = Client::connect(
+            &server.addr().to_string(),
+            Config::new().quit_timeout(Duration::from_secs(2)),
+        )
+        .expect("connect");
+        ftp.login("user", "pass").expect("login");
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while server.stats().active_sessions() > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(server.stats().active_sessions(), 0);
+}
+
+#[test]
+fn bad_arguments_are_refused_before_sending() {
+    let server = MemoryServer::start();
+    let mut ftp = Client::connect(&server.addr().to_string(), Config::new()).expect("connect");
+    ftp.login("user", "pass").expect("login");
+    let err = ftp.cwd("a\r\nDELE x").unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
+    assert!(err.is_permanent());
+    ftp.noop().expect("the session goes on");
+}
