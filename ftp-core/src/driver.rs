@@ -251,6 +251,7 @@ mod error {
                             | DataFailure::Timeout
                             | DataFailure::Listen
                     ) | OpError::UncleanDataEnd { .. }
+                        | OpError::ShortData { .. }
                         | OpError::SessionClosed
                 ),
                 Error::Closed(Some(e)) => matches!(

@@ -541,6 +541,15 @@ pub enum OpError {
         /// Bytes received.
         bytes: u64,
     },
+    /// A download from the start ended cleanly with fewer bytes than its 1xx reply
+    /// announced: the file arrived truncated.
+    #[error("the download ended after {received} of the {expected} bytes announced")]
+    ShortData {
+        /// The size the server announced.
+        expected: u64,
+        /// Bytes received.
+        received: u64,
+    },
     /// The caller aborted the op ([`Client::abort`]).
     #[error("aborted")]
     Aborted,
@@ -1260,9 +1269,26 @@ impl Client {
         if self.data_deadline.is_some_and(|d| d <= now) {
             self.data_deadline = None;
             if let Some(op) = self.active_transfer() {
-                self.records
-                    .push_back(Record::Action(Action::CloseData { op }));
-                self.data_failed(DataFailure::Timeout, now);
+                let server_mid_transfer = self.queue.front().is_some_and(|p| {
+                    p.id == op
+                        && p.stage == Stage::Transfer
+                        && p.join.command_sent
+                        && p.join.final_positive.is_none()
+                        && !p.aborting
+                });
+                if server_mid_transfer {
+                    // The server thinks the transfer runs (it may never send its final
+                    // reply, or only after its own long timeout): ABOR puts both sides
+                    // back in step, and the op ends with the timeout, not "aborted".
+                    let _ = self.abort(op);
+                    if let Some(front) = self.queue.front_mut() {
+                        front.join.failure = Some(DataFailure::Timeout);
+                    }
+                } else {
+                    self.records
+                        .push_back(Record::Action(Action::CloseData { op }));
+                    self.data_failed(DataFailure::Timeout, now);
+                }
             }
         }
     }
@@ -1821,7 +1847,9 @@ impl Client {
             200 => {
                 self.reply_deadline = None;
                 self.late_preliminary = None;
-                self.finish_op(Record::Failed(pending.id, pending.kind, OpError::Aborted));
+                // Aborted by the caller, or by the session after a data timeout.
+                let error = pending.join.failure.map_or(OpError::Aborted, OpError::Data);
+                self.finish_op(Record::Failed(pending.id, pending.kind, error));
                 self.advance();
             }
             _ => self
@@ -1952,9 +1980,25 @@ impl Client {
             None => return,
         };
         let record = match outcome {
-            JoinOutcome::Completed(bytes) => {
-                Record::Completed(p.id, p.kind, reply, StoredValue::Transferred(bytes))
-            }
+            JoinOutcome::Completed(bytes) => match p.join.size_hint {
+                // The 150 announced the file's size and less arrived, cleanly: the file
+                // is truncated (a server that lost it, or a middlebox), not downloaded.
+                // Only a binary download from the start: ASCII sizes differ on the wire,
+                // and servers disagree on what they announce after REST.
+                Some(expected)
+                    if p.kind == OpKind::Retr && !p.ascii && p.offset == 0 && bytes < expected =>
+                {
+                    Record::Failed(
+                        p.id,
+                        p.kind,
+                        OpError::ShortData {
+                            expected,
+                            received: bytes,
+                        },
+                    )
+                }
+                _ => Record::Completed(p.id, p.kind, reply, StoredValue::Transferred(bytes)),
+            },
             JoinOutcome::Rejected => Record::Rejected(p.id, p.kind, reply),
             JoinOutcome::Failed(failure) => Record::Failed(p.id, p.kind, OpError::Data(failure)),
             JoinOutcome::Unclean(bytes) => {

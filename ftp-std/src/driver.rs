@@ -114,9 +114,21 @@ impl Driver {
         loop {
             self.drain()?;
             if let Some(outcome) = self.take_outcome(op) {
-                return outcome.into_result();
+                return self.result_of(outcome);
             }
             self.wait()?;
+        }
+    }
+
+    /// An outcome as the caller sees it: an op ended by the session's closing reports
+    /// why the session closed.
+    fn result_of(&mut self, outcome: Outcome) -> Result<Completion, Error> {
+        match outcome {
+            Outcome::Failed {
+                error: ftp_core::session::OpError::SessionClosed,
+                ..
+            } if matches!(self.closed, Some(Some(_))) => Err(self.closed_error()),
+            outcome => outcome.into_result(),
         }
     }
 
@@ -132,7 +144,7 @@ impl Driver {
             if let Some(outcome) = self.take_outcome(op) {
                 // Ended without data: refused or failed (a success here would be a
                 // transfer without a data channel, which the session never reports).
-                outcome.into_result()?;
+                self.result_of(outcome)?;
                 return Err(Error::Closed(None));
             }
             self.wait()?;

@@ -101,6 +101,7 @@
 //! # let _ = script;
 //! ```
 
+pub mod hostile;
 mod memory;
 mod pki;
 mod script;
