@@ -22,14 +22,17 @@
 //! assert!(matches!(outcome, Outcome::Completed { value: OwnedValue::Size(42), .. }));
 //! ```
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use core::fmt;
 
 use crate::listing::mlsd;
 use crate::listing::owned::OwnedEntry;
 use crate::mlsx::MlsxEntry;
 use crate::reply::OwnedReply;
-use crate::session::{Event, OpError, OpId, OpKind, Value};
+use crate::session::{Event, OpError, OpId, OpKind, SessionError, Value};
 use crate::time::FtpTime;
+use crate::transfer::Direction;
 
 /// A typed result of a completed op, owned. See [`Value`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +146,137 @@ pub struct Completion {
     pub value: OwnedValue,
 }
 
+/// A transfer whose data may move now ([`Event::DataReady`], owned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataReady {
+    /// The op.
+    pub op: OpId,
+    /// Which way the data goes.
+    pub direction: Direction,
+    /// The size the server announced, if it did.
+    pub size: Option<u64>,
+}
+
+/// What a driver keeps of the session's events between the caller's calls: the outcome
+/// of each op until its caller takes it, the transfer that is ready, the greeting, and
+/// whether (and why) the session closed. Both adapters keep their events here.
+///
+/// ```
+/// use ftp_core::driver::Tracker;
+/// use ftp_core::session::{Client, Instant, Op, Output, SessionConfig};
+/// use ftp_core::transfer::ControlAddresses;
+///
+/// let addrs = ControlAddresses { local: "127.0.0.1:5000".parse()?, peer: "127.0.0.1:21".parse()? };
+/// let mut client = Client::new(SessionConfig { feat_after_login: false, ..Default::default() }, addrs, Instant::ZERO);
+/// let noop = client.submit(Op::Noop)?;
+/// let mut tracker = Tracker::default();
+/// let mut drain = |client: &mut Client, tracker: &mut Tracker| loop {
+///     match client.poll_output(Instant::ZERO) {
+///         Output::Event(e) => tracker.record(&e),
+///         Output::Wait(_) => break,
+///         _ => {}
+///     }
+/// };
+/// client.handle_control_data(b"220 hi\r\n", Instant::ZERO);
+/// drain(&mut client, &mut tracker);
+/// client.handle_control_data(b"200 ok\r\n", Instant::ZERO);
+/// drain(&mut client, &mut tracker);
+/// assert!(tracker.welcome().is_some());
+/// assert!(tracker.take_outcome(noop).is_some());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Tracker {
+    outcomes: VecDeque<(OpId, Outcome)>,
+    ready: Option<DataReady>,
+    welcome: Option<OwnedReply>,
+    closed: Option<Option<SessionError>>,
+    /// Why the control connection's TLS handshake failed, as the driver saw it.
+    #[cfg(feature = "std")]
+    tls_failure: Option<std::boxed::Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl Tracker {
+    /// Keeps what `event` says.
+    pub fn record(&mut self, event: &Event<'_>) {
+        match event {
+            Event::Greeting(reply) => self.welcome = Some(reply.to_owned_reply()),
+            Event::DataReady {
+                op,
+                direction,
+                size,
+            } => {
+                self.ready = Some(DataReady {
+                    op: *op,
+                    direction: *direction,
+                    size: *size,
+                })
+            }
+            Event::Closed(reason) => self.closed = Some(*reason),
+            other => {
+                if let Some(outcome) = Outcome::from_event(other) {
+                    self.outcomes.push_back(outcome);
+                }
+            }
+        }
+    }
+
+    /// The outcome of `op`, once it ended (taken: asked once).
+    pub fn take_outcome(&mut self, op: OpId) -> Option<Outcome> {
+        let at = self.outcomes.iter().position(|(id, _)| *id == op)?;
+        self.outcomes.remove(at).map(|(_, o)| o)
+    }
+
+    /// The data of `op` is ready (taken: asked once).
+    pub fn take_ready(&mut self, op: OpId) -> Option<DataReady> {
+        let ready = self.ready.filter(|r| r.op == op)?;
+        self.ready = None;
+        Some(ready)
+    }
+
+    /// The server's greeting.
+    pub fn welcome(&self) -> Option<&OwnedReply> {
+        self.welcome.as_ref()
+    }
+
+    /// `Some` once the session closed: `Some(None)` after QUIT, else the fatal reason.
+    pub fn closed(&self) -> Option<Option<SessionError>> {
+        self.closed
+    }
+}
+
+/// An event as one transcript line (ftplib's debug output): `< 226 Transfer complete`,
+/// `Retr failed: …`, `closed: …`; `None` for events that are not replies or failures.
+///
+/// ```
+/// use ftp_core::driver::transcript_line;
+/// use ftp_core::session::Event;
+/// use ftp_core::{Reply, ReplyCode};
+///
+/// let greeting = Event::Greeting(Reply::new(ReplyCode::SERVICE_READY, b"220 hi", false, false));
+/// assert_eq!(transcript_line(&greeting).unwrap().to_string(), "< 220 hi");
+/// ```
+pub fn transcript_line<'a>(event: &'a Event<'a>) -> Option<impl fmt::Display + 'a> {
+    struct Line<'a>(&'a Event<'a>);
+    impl fmt::Display for Line<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self.0 {
+                Event::Greeting(r)
+                | Event::Info { reply: r, .. }
+                | Event::Completed { reply: r, .. }
+                | Event::Rejected { reply: r, .. } => write!(f, "< {r}"),
+                Event::Failed { kind, error, .. } => write!(f, "{kind:?} failed: {error}"),
+                Event::Closed(reason) => write!(f, "closed: {reason:?}"),
+                _ => Ok(()),
+            }
+        }
+    }
+    match event {
+        Event::DataReady { .. } => None,
+        event => Some(Line(event)),
+    }
+}
+
 /// Progress of a transfer, for a progress observer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -164,7 +298,41 @@ mod error {
     use crate::session::{OpError, OpKind, SessionError, SubmitError, UsageError};
     use crate::transfer::DataFailure;
 
-    use super::{Completion, Outcome};
+    use super::{Completion, Outcome, Tracker};
+
+    impl Tracker {
+        /// Keeps the driver's reason for a failed control TLS handshake, for the error
+        /// the caller gets (the session only knows that it failed).
+        pub fn set_tls_failure(
+            &mut self,
+            error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+        ) {
+            self.tls_failure = Some(error.into());
+        }
+
+        /// The error of a closed session: its reason (with the TLS failure's detail).
+        pub fn closed_error(&mut self) -> Error {
+            match self.closed {
+                Some(Some(SessionError::TlsHandshake)) if self.tls_failure.is_some() => {
+                    Error::Tls(self.tls_failure.take().expect("checked"))
+                }
+                Some(Some(reason)) => Error::from(reason),
+                _ => Error::Closed(None),
+            }
+        }
+
+        /// An op's outcome as its caller sees it: an op ended by the session closing
+        /// reports why the session closed.
+        pub fn result(&mut self, outcome: Outcome) -> Result<Completion, Error> {
+            match outcome {
+                Outcome::Failed {
+                    error: OpError::SessionClosed,
+                    ..
+                } if matches!(self.closed, Some(Some(_))) => Err(self.closed_error()),
+                outcome => outcome.into_result(),
+            }
+        }
+    }
 
     /// Which wait ran out.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -101,10 +101,12 @@ impl Client {
         // The greeting (and with FTPS the handshake) before anything else.
         loop {
             driver.drain()?;
-            if driver.closed.is_some() {
+            if driver.tracker.closed().is_some() {
                 return Err(driver.closed_error());
             }
-            if driver.welcome.is_some() && (driver.tls.is_none() || driver.control_is_tls()) {
+            if driver.tracker.welcome().is_some()
+                && (driver.tls.is_none() || driver.control_is_tls())
+            {
                 break;
             }
             driver.wait()?;
@@ -118,7 +120,7 @@ impl Client {
 
     /// The server's greeting.
     pub fn welcome(&self) -> Option<&OwnedReply> {
-        self.driver.welcome.as_ref()
+        self.driver.tracker.welcome()
     }
 
     /// Sets (or removes) the progress observer for transfers.
@@ -627,7 +629,7 @@ impl Drop for Client {
         if let Ok(op) = self.driver.submit(Op::Quit) {
             let started = StdInstant::now();
             while let Some(left) = timeout.checked_sub(started.elapsed()) {
-                if self.driver.drain().is_err() || self.driver.take_outcome(op).is_some() {
+                if self.driver.drain().is_err() || self.driver.tracker.take_outcome(op).is_some() {
                     break;
                 }
                 if self.driver.wait_at_most(left).is_err() {

@@ -9,11 +9,10 @@ use std::time::{Duration, Instant as StdInstant};
 
 use ftp_core::command::redact_line;
 use ftp_core::config::Config;
-use ftp_core::driver::{Completion, Error, Outcome};
-use ftp_core::reply::OwnedReply;
-use ftp_core::session::{Action, Channel, Client as Session, Event, Instant, Op, OpId, Output};
+use ftp_core::driver::{Completion, DataReady, Error, Tracker, transcript_line};
+use ftp_core::session::{Action, Channel, Client as Session, Instant, Op, OpId, Output};
 use ftp_core::tls::TlsSession;
-use ftp_core::transfer::{DataEnd, DataFailure, Direction};
+use ftp_core::transfer::{DataEnd, DataFailure};
 
 use crate::stream::{self, Stream};
 
@@ -36,14 +35,6 @@ enum Pending {
     Handshake(OpId, Box<rustls::ClientConnection>),
 }
 
-/// A data transfer ready to move bytes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Ready {
-    pub(crate) op: OpId,
-    pub(crate) direction: Direction,
-    pub(crate) size: Option<u64>,
-}
-
 pub(crate) struct Driver {
     pub(crate) session: Session,
     control: Option<Stream>,
@@ -55,16 +46,10 @@ pub(crate) struct Driver {
     pub(crate) config: Config,
     epoch: StdInstant,
     control_buf: Box<[u8]>,
-    outcomes: VecDeque<(OpId, Outcome)>,
-    pub(crate) ready: Option<Ready>,
-    pub(crate) welcome: Option<OwnedReply>,
-    /// `Some` once the session closed: the fatal reason, if any.
-    pub(crate) closed: Option<Option<ftp_core::session::SessionError>>,
+    pub(crate) tracker: Tracker,
     deadline: Option<Instant>,
     /// Handshake kinds of the data connections (for tests and diagnostics).
     pub(crate) data_handshakes: Vec<rustls::HandshakeKind>,
-    /// Why the control connection's TLS handshake failed, for the caller's error.
-    pub(crate) tls_error: Option<io::Error>,
 }
 
 impl Driver {
@@ -85,13 +70,9 @@ impl Driver {
             config,
             epoch,
             control_buf: vec![0; 16 * 1024].into_boxed_slice(),
-            outcomes: VecDeque::new(),
-            ready: None,
-            welcome: None,
-            closed: None,
+            tracker: Tracker::default(),
             deadline: None,
             data_handshakes: Vec::new(),
-            tls_error: None,
         }
     }
 
@@ -113,38 +94,25 @@ impl Driver {
     pub(crate) fn wait_for(&mut self, op: OpId) -> Result<Completion, Error> {
         loop {
             self.drain()?;
-            if let Some(outcome) = self.take_outcome(op) {
-                return self.result_of(outcome);
+            if let Some(outcome) = self.tracker.take_outcome(op) {
+                return self.tracker.result(outcome);
             }
             self.wait()?;
         }
     }
 
-    /// An outcome as the caller sees it: an op ended by the session's closing reports
-    /// why the session closed.
-    fn result_of(&mut self, outcome: Outcome) -> Result<Completion, Error> {
-        match outcome {
-            Outcome::Failed {
-                error: ftp_core::session::OpError::SessionClosed,
-                ..
-            } if matches!(self.closed, Some(Some(_))) => Err(self.closed_error()),
-            outcome => outcome.into_result(),
-        }
-    }
-
     /// Drives the session until the data channel of `op` is ready, or `op` ended.
-    pub(crate) fn wait_ready(&mut self, op: OpId) -> Result<Ready, Error> {
+    pub(crate) fn wait_ready(&mut self, op: OpId) -> Result<DataReady, Error> {
         loop {
             self.drain()?;
-            if let Some(ready) = self.ready.filter(|r| r.op == op) {
-                self.ready = None;
+            if let Some(ready) = self.tracker.take_ready(op) {
                 self.prepare_data()?;
                 return Ok(ready);
             }
-            if let Some(outcome) = self.take_outcome(op) {
+            if let Some(outcome) = self.tracker.take_outcome(op) {
                 // Ended without data: refused or failed (a success here would be a
                 // transfer without a data channel, which the session never reports).
-                self.result_of(outcome)?;
+                self.tracker.result(outcome)?;
                 return Err(Error::Closed(None));
             }
             self.wait()?;
@@ -164,11 +132,6 @@ impl Driver {
             data.stream.tcp().set_write_timeout(wake)?;
         }
         Ok(())
-    }
-
-    pub(crate) fn take_outcome(&mut self, op: OpId) -> Option<Outcome> {
-        let at = self.outcomes.iter().position(|(id, _)| *id == op)?;
-        self.outcomes.remove(at).map(|(_, o)| o)
     }
 
     /// Calls the session's timer if its deadline passed (keepalive NOOPs, idle data).
@@ -199,27 +162,10 @@ impl Driver {
                 }
                 Output::Action(action) => self.act(action)?,
                 Output::Event(event) => {
-                    log_event(&event);
-                    match event {
-                        Event::Greeting(reply) => self.welcome = Some(reply.to_owned_reply()),
-                        Event::DataReady {
-                            op,
-                            direction,
-                            size,
-                        } => {
-                            self.ready = Some(Ready {
-                                op,
-                                direction,
-                                size,
-                            })
-                        }
-                        Event::Closed(reason) => self.closed = Some(reason),
-                        other => {
-                            if let Some(outcome) = Outcome::from_event(&other) {
-                                self.outcomes.push_back(outcome);
-                            }
-                        }
+                    if let Some(line) = transcript_line(&event) {
+                        tracing::debug!(target: "ftp::transcript", "{line}");
                     }
+                    self.tracker.record(&event);
                 }
                 Output::Wait(deadline) => {
                     self.deadline = deadline;
@@ -283,7 +229,7 @@ impl Driver {
                     }
                     Err(e) => {
                         tracing::debug!(target: "ftp::transcript", "control TLS handshake failed: {e}");
-                        self.tls_error = Some(e);
+                        self.tracker.set_tls_failure(e);
                         self.session.handle_tls_failed(self.now());
                     }
                 }
@@ -497,20 +443,12 @@ impl Driver {
 
     /// The error of a closed session: the TLS failure or the session's reason.
     pub(crate) fn closed_error(&mut self) -> Error {
-        match self.closed {
-            Some(Some(ftp_core::session::SessionError::TlsHandshake))
-                if self.tls_error.is_some() =>
-            {
-                Error::tls(self.tls_error.take().expect("checked"))
-            }
-            Some(Some(reason)) => Error::from(reason),
-            _ => Error::Closed(None),
-        }
+        self.tracker.closed_error()
     }
 
     /// Whether the control connection is still open.
     pub(crate) fn is_open(&self) -> bool {
-        self.control.is_some() && self.closed.is_none()
+        self.control.is_some() && self.tracker.closed().is_none()
     }
 
     /// Closes both connections without QUIT.
@@ -543,21 +481,5 @@ fn listen(ip: std::net::IpAddr, ports: Option<(u16, u16)>) -> io::Result<TcpList
             }
             Err(last_error)
         }
-    }
-}
-
-/// The transcript: every reply at debug level (commands are logged as they are written).
-fn log_event(event: &Event<'_>) {
-    match event {
-        Event::Greeting(r) => tracing::debug!(target: "ftp::transcript", "< {r}"),
-        Event::Info { reply, .. } => tracing::debug!(target: "ftp::transcript", "< {reply}"),
-        Event::Completed { reply, .. } | Event::Rejected { reply, .. } => {
-            tracing::debug!(target: "ftp::transcript", "< {reply}")
-        }
-        Event::Failed { kind, error, .. } => {
-            tracing::debug!(target: "ftp::transcript", "{kind:?} failed: {error}")
-        }
-        Event::Closed(reason) => tracing::debug!(target: "ftp::transcript", "closed: {reason:?}"),
-        _ => {}
     }
 }
