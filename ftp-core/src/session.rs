@@ -836,8 +836,10 @@ struct Pending {
     join: Join,
     /// For ProtectData: PROT P (true) or PROT C.
     protect: bool,
-    /// ABOR and its NOOP marker are out: replies are absorbed until the NOOP's 200.
+    /// ABOR is out: replies are absorbed until the NOOP marker's 200.
     aborting: bool,
+    /// The NOOP marker behind ABOR is out (sent after ABOR's first final reply).
+    marker_sent: bool,
     /// The caller asked to abort while a command was on the wire: end at its reply.
     abort_requested: bool,
 }
@@ -962,6 +964,11 @@ impl Client {
     /// What the server announced in FEAT, once asked.
     pub fn capabilities(&self) -> Option<&Capabilities> {
         self.capabilities.as_ref()
+    }
+
+    /// Whether data connections are protected with TLS now (`PROT P` accepted).
+    pub fn data_protected(&self) -> bool {
+        self.protect_data
     }
 
     /// Whether the server accepted `OPTS UTF8 ON`.
@@ -1101,6 +1108,7 @@ impl Client {
             join: Join::default(),
             protect,
             aborting: false,
+            marker_sent: false,
             abort_requested: false,
         });
         self.advance();
@@ -1405,9 +1413,10 @@ impl Client {
                     .push_back(Record::Action(Action::CloseData { op }));
             }
             let start = self.arena.len() as u32;
-            // Encoding fixed commands cannot fail.
+            // Encoding fixed commands cannot fail. The NOOP marker follows only after
+            // ABOR's first final reply: pure-ftpd reads the control connection raw while
+            // a transfer runs and drops a NOOP that arrives with the ABOR.
             let _ = Command::Abor.encode(&mut self.arena);
-            let _ = Command::Noop.encode(&mut self.arena);
             self.records.push_back(Record::Transmit {
                 range: (start, self.arena.len() as u32),
                 arms_timer: true,
@@ -1839,12 +1848,32 @@ impl Client {
         }
     }
 
-    /// Replies after ABOR + NOOP: the transfer's and the ABOR's are absorbed; the
-    /// NOOP's 200 ends the op.
+    /// Replies after ABOR: the transfer's and the ABOR's are absorbed. The first final
+    /// reply that is not a 4xx (226 or 225; a 426 is followed by the 226) sends the NOOP
+    /// marker; its 200 ends the op, whatever else the server still says before it.
     fn on_abort_reply(&mut self, pending: Pending, reply: StoredReply) {
-        match reply.code.get() {
+        let code = reply.code;
+        if !pending.marker_sent
+            && !code.is_preliminary()
+            && !code.is_transient_negative()
+            && code != ReplyCode::SERVICE_NOT_AVAILABLE
+        {
+            let start = self.arena.len() as u32;
+            let _ = Command::Noop.encode(&mut self.arena);
+            self.records.push_back(Record::Transmit {
+                range: (start, self.arena.len() as u32),
+                arms_timer: true,
+            });
+            if let Some(front) = self.queue.front_mut() {
+                front.marker_sent = true;
+            }
+            self.records
+                .push_back(Record::Info(Some(pending.id), reply));
+            return;
+        }
+        match code.get() {
             421 => self.end_with_421(pending, reply),
-            200 => {
+            200 if pending.marker_sent => {
                 self.reply_deadline = None;
                 self.late_preliminary = None;
                 // Aborted by the caller, or by the session after a data timeout.
@@ -2285,6 +2314,7 @@ impl Client {
             join: Join::default(),
             protect,
             aborting: false,
+            marker_sent: false,
             abort_requested: false,
         });
     }

@@ -28,7 +28,7 @@ use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{
@@ -217,6 +217,7 @@ impl TlsConfig {
         let store = Arc::new(CountingStore {
             inner: ClientSessionMemoryCache::new(64),
             tls13_tickets: AtomicUsize::new(0),
+            tls13: AtomicBool::new(false),
         });
         let mut config = (*self.base).clone();
         config.resumption = Resumption::store(store.clone());
@@ -269,12 +270,34 @@ impl TlsSession {
     pub fn tls13_tickets(&self) -> usize {
         self.store.tls13_tickets.load(Ordering::Relaxed)
     }
+
+    /// Notes the control connection's negotiated protocol version (after its handshake).
+    pub fn set_control_version(&self, version: Option<rustls::ProtocolVersion>) {
+        self.store.tls13.store(
+            version == Some(rustls::ProtocolVersion::TLSv1_3),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// The op to run before the next protected transfer, if its data connection would
+    /// otherwise make a full handshake: under TLS 1.3 rustls uses each ticket once, and
+    /// servers such as proftpd 1.3.8 send none on upload connections, so after a few
+    /// uploads none is left and the server refuses the next data connection (`425`).
+    /// A listing's data connection brings fresh tickets, even when the server refuses it
+    /// (the driver reads a closed TLS data connection to its end). Run the op, read its
+    /// data to the end, ignore its outcome.
+    pub fn ticket_refresh(&self) -> Option<crate::session::Op<'static>> {
+        (self.store.tls13.load(Ordering::Relaxed) && self.tls13_tickets() == 0)
+            .then_some(crate::session::Op::Nlst(None))
+    }
 }
 
 /// A session store that counts the TLS 1.3 tickets it holds.
 struct CountingStore {
     inner: ClientSessionMemoryCache,
     tls13_tickets: AtomicUsize,
+    /// The control connection negotiated TLS 1.3.
+    tls13: AtomicBool,
 }
 
 impl fmt::Debug for CountingStore {

@@ -12,6 +12,12 @@ use std::io::{Read, Write};
 use ftp_std::{Client, Config, FtpTime, TlsConfig};
 
 fn main() -> Result<(), Box<dyn Error>> {
+    if std::env::var_os("FTP_TRACE").is_some() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .without_time()
+            .init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let address = args.first().map_or("127.0.0.1:2121", String::as_str);
     let user = args.get(1).map_or("anonymous", String::as_str);

@@ -11,7 +11,7 @@ use ftp_core::feat::Capabilities;
 use ftp_core::listing::owned::{ListingStream, OwnedEntry};
 use ftp_core::listing::{Format, ListingParser, ParsedLine};
 use ftp_core::reply::OwnedReply;
-use ftp_core::session::{Client as Session, Instant, Op, OpKind, TlsMode};
+use ftp_core::session::{Client as Session, Instant, Op, OpId, OpKind, TlsMode};
 use ftp_core::transfer::{ControlAddresses, Direction, StoreMode};
 
 use crate::driver::Driver;
@@ -130,6 +130,22 @@ impl Client {
 
     fn run(&mut self, op: Op<'_>) -> Result<Completion, Error> {
         self.driver.run(op)
+    }
+
+    /// Submits a transfer, first refreshing TLS 1.3 tickets when none is left (see
+    /// [`TlsSession::ticket_refresh`](ftp_core::tls::TlsSession::ticket_refresh)).
+    fn submit_transfer(&mut self, op: Op<'_>) -> Result<OpId, Error> {
+        let refresh = match &self.driver.tls {
+            Some(tls) if self.driver.session.data_protected() => tls.ticket_refresh(),
+            _ => None,
+        };
+        if let Some(refresh) = refresh {
+            tracing::debug!(target: "ftp::transcript", "no TLS 1.3 ticket left: a listing to get fresh ones");
+            let id = self.driver.submit(refresh)?;
+            // Its outcome does not matter (servers that demand reuse refuse it).
+            let _ = self.collect_lines(id, OpKind::Nlst);
+        }
+        self.driver.submit(op)
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<String, Error> {
@@ -358,7 +374,7 @@ impl Client {
         direction: Direction,
         ascii: bool,
     ) -> Result<DataStream<'_>, Error> {
-        let op = self.driver.submit(Op::RawData {
+        let op = self.submit_transfer(Op::RawData {
             command: line.as_ref(),
             direction,
             ascii,
@@ -385,7 +401,7 @@ impl Client {
         } else {
             None
         };
-        let op = self.driver.submit(Op::Retr { path, offset })?;
+        let op = self.submit_transfer(Op::Retr { path, offset })?;
         DataReader::open(
             self,
             op,
@@ -434,7 +450,7 @@ impl Client {
         mode: StoreMode,
         offset: u64,
     ) -> Result<DataWriter<'_>, Error> {
-        let op = self.driver.submit(Op::Stor { path, mode, offset })?;
+        let op = self.submit_transfer(Op::Stor { path, mode, offset })?;
         DataWriter::open(self, op, OpKind::Stor, None)
     }
 
@@ -471,7 +487,7 @@ impl Client {
     ) -> Result<OwnedReply, Error> {
         let mut line = b"RETR ".to_vec();
         line.extend_from_slice(path.as_ref());
-        let op = self.driver.submit(Op::RawData {
+        let op = self.submit_transfer(Op::RawData {
             command: &line,
             direction: Direction::Download,
             ascii: true,
@@ -495,7 +511,7 @@ impl Client {
     ) -> Result<OwnedReply, Error> {
         let mut line = b"STOR ".to_vec();
         line.extend_from_slice(path.as_ref());
-        let op = self.driver.submit(Op::RawData {
+        let op = self.submit_transfer(Op::RawData {
             command: &line,
             direction: Direction::Upload,
             ascii: true,
@@ -518,19 +534,19 @@ impl Client {
     /// Lists a directory (LIST) and parses each line (Unix, DOS/IIS, EPLF, VMS, MLSD
     /// shapes, detected). Lines no parser understands are in [`Listing::unparsed`].
     pub fn list(&mut self, path: Option<&str>) -> Result<Listing, Error> {
-        let op = self.driver.submit(Op::List(path.map(str::as_bytes)))?;
+        let op = self.submit_transfer(Op::List(path.map(str::as_bytes)))?;
         self.collect_listing(op, OpKind::List, Format::Auto)
     }
 
     /// The raw lines of a LIST (line ends removed).
     pub fn list_lines(&mut self, path: Option<&str>) -> Result<Vec<Vec<u8>>, Error> {
-        let op = self.driver.submit(Op::List(path.map(str::as_bytes)))?;
+        let op = self.submit_transfer(Op::List(path.map(str::as_bytes)))?;
         self.collect_lines(op, OpKind::List)
     }
 
     /// Names in a directory (NLST).
     pub fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, Error> {
-        let op = self.driver.submit(Op::Nlst(path.map(str::as_bytes)))?;
+        let op = self.submit_transfer(Op::Nlst(path.map(str::as_bytes)))?;
         let lines = self.collect_lines(op, OpKind::Nlst)?;
         lines
             .iter()
@@ -541,7 +557,7 @@ impl Client {
 
     /// A directory's machine-readable listing (MLSD, RFC 3659).
     pub fn mlsd(&mut self, path: Option<&str>) -> Result<Listing, Error> {
-        let op = self.driver.submit(Op::Mlsd(path.map(str::as_bytes)))?;
+        let op = self.submit_transfer(Op::Mlsd(path.map(str::as_bytes)))?;
         self.collect_listing(op, OpKind::Mlsd, Format::Mlsd)
     }
 

@@ -224,6 +224,9 @@ impl Driver {
                 };
                 match result {
                     Ok(stream) => {
+                        if let (Some(tls), crate::stream::Stream::Tls(s)) = (&self.tls, &stream) {
+                            tls.set_control_version(s.conn.protocol_version());
+                        }
                         self.control = Some(stream);
                         self.session.handle_tls_ready(Channel::Control, self.now());
                     }
@@ -237,6 +240,9 @@ impl Driver {
             Action::StartTls {
                 channel: Channel::Data(op),
             } => {
+                if let Some(tls) = &self.tls {
+                    tracing::debug!(target: "ftp::transcript", "data TLS: {} TLS 1.3 tickets stored", tls.tls13_tickets());
+                }
                 // After the accept in active mode (the data connection is made then).
                 match self.tls.as_ref().map(TlsSession::connection) {
                     Some(Ok(conn)) => self
@@ -273,8 +279,10 @@ impl Driver {
                 self.session.handle_data_end(op, end, self.now());
             }
             Action::CloseData { op } => {
-                if self.data.as_ref().is_some_and(|d| d.op == op) {
-                    self.data = None;
+                if self.data.as_ref().is_some_and(|d| d.op == op)
+                    && let Some(mut data) = self.data.take()
+                {
+                    data.stream.drain_tls_close();
                 }
                 if self.listener.as_ref().is_some_and(|(id, _)| *id == op) {
                     self.listener = None;
@@ -422,6 +430,7 @@ impl Driver {
                     return Ok(false);
                 }
                 if let Some(kind) = conn.handshake_kind() {
+                    tracing::debug!(target: "ftp::transcript", "data TLS handshake: {kind:?}");
                     self.data_handshakes.push(kind);
                 }
                 let Some(data) = self.data.take() else {

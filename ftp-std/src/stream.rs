@@ -88,6 +88,27 @@ impl Stream {
         clean
     }
 
+    /// Before dropping a TLS data connection the session closed (refused or aborted):
+    /// read briefly what is already there, so TLS 1.3 tickets the server sent on it are
+    /// stored (a refused connection still brings them) and no unread byte turns the close
+    /// into a reset. Bounded in time and bytes: an aborted download is not read on.
+    pub(crate) fn drain_tls_close(&mut self) {
+        let Stream::Tls(s) = self else {
+            return;
+        };
+        let _ = s
+            .sock
+            .set_read_timeout(Some(std::time::Duration::from_millis(50)));
+        let mut scratch = [0u8; 16 * 1024];
+        let mut budget = 256 * 1024;
+        while budget > 0 {
+            match s.read(&mut scratch) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => budget -= n.min(budget),
+            }
+        }
+    }
+
     /// After a download's EOF: answer the server's close_notify with ours.
     pub(crate) fn close_download(&mut self) {
         if let Stream::Tls(s) = self {
