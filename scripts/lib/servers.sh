@@ -10,23 +10,31 @@ FTP_RS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FTP_RS_STATE="${FTP_RS_STATE:-$FTP_RS_ROOT/target/ftp-servers}"
 FTP_RS_USER="${FTP_RS_USER:-ftprs}"
 FTP_RS_PASSWORD="${FTP_RS_PASSWORD:-ftprs-test-password}"
+FTP_RS_ANON_USER="${FTP_RS_ANON_USER:-ftprs-anon}"
 FTP_RS_TLS_NAME=localhost
 _ftp_rs_lib_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 _ftp_rs_pids=()
 _ftp_rs_dirs=()
-_ftp_rs_logs=()
+_ftp_rs_server_dirs=()
 _ftp_rs_run=
+_ftp_rs_servers_ensured=
+_ftp_rs_user_ensured=
+# The system's python3 when there is one: it starts faster than a pyenv shim.
+_ftp_rs_python=python3
+[ -x /usr/bin/python3 ] && _ftp_rs_python=/usr/bin/python3
 _ftp_rs_pasv_next=
 
 _ftp_rs_cleanup() {
     local status=$?
     local pid dir log
-    if [ "$status" != 0 ] && [ ${#_ftp_rs_logs[@]} -gt 0 ]; then
+    if [ "$status" != 0 ] && [ ${#_ftp_rs_server_dirs[@]} -gt 0 ]; then
         echo "== exit status $status: the servers' logs (last 40 lines each)" >&2
-        for log in "${_ftp_rs_logs[@]}"; do
-            [ -s "$log" ] || continue
-            echo "---- $log" >&2
-            tail -n 40 "$log" >&2
+        for dir in "${_ftp_rs_server_dirs[@]}"; do
+            for log in "$dir"/*.log; do
+                [ -s "$log" ] || continue
+                echo "---- $log" >&2
+                tail -n 40 "$log" >&2
+            done
         done
     fi
     for pid in "${_ftp_rs_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -42,7 +50,7 @@ trap 'exit 143' TERM
 # A TCP port on 127.0.0.1 (or ::1 with `free_port 6`) that nothing listens on right now.
 free_port() {
     local family=${1:-4}
-    python3 -c '
+    "$_ftp_rs_python" -c '
 import socket, sys
 fam, host = (socket.AF_INET6, "::1") if sys.argv[1] == "6" else (socket.AF_INET, "127.0.0.1")
 s = socket.socket(fam); s.bind((host, 0)); print(s.getsockname()[1]); s.close()' "$family"
@@ -99,6 +107,7 @@ _ftp_rs_apt_update() {
 # call finds everything in place and touches neither apt nor the network. Sets
 # FTP_RS_VSFTPD, FTP_RS_PROFTPD, FTP_RS_PUREFTPD (the binaries).
 ensure_ftp_servers() {
+    [ -n "$_ftp_rs_servers_ensured" ] && return 0
     _ftp_rs_require_root ensure_ftp_servers || return 1
     mkdir -p "$FTP_RS_STATE"
     local missing_libs=() missing_debs=() pkg
@@ -135,12 +144,14 @@ ensure_ftp_servers() {
     FTP_RS_VSFTPD="$FTP_RS_STATE/vsftpd/usr/sbin/vsftpd"
     FTP_RS_PROFTPD="$FTP_RS_STATE/proftpd-core/usr/sbin/proftpd"
     FTP_RS_PUREFTPD="$FTP_RS_STATE/pure-ftpd/usr/sbin/pure-ftpd"
+    _ftp_rs_servers_ensured=1
 }
 
 # Installs pyftpdlib (and pyopenssl, for its TLS handler) from PyPI into a venv of the
 # project's own (once). Sets PYFTPDLIB_PYTHON. Needs no root.
 ensure_pyftpdlib() {
     local venv="$FTP_RS_STATE/pyftpdlib-venv"
+    [ -n "${PYFTPDLIB_PYTHON:-}" ] && [ "$PYFTPDLIB_PYTHON" = "$venv/bin/python" ] && return 0
     if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import pyftpdlib, OpenSSL' 2>/dev/null; then
         mkdir -p "$FTP_RS_STATE"
         if ! python3 -m venv "$venv" 2>/dev/null; then
@@ -155,9 +166,12 @@ ensure_pyftpdlib() {
 # The system user the servers log in (vsftpd and proftpd authenticate through the system;
 # pure-ftpd and pyftpdlib get a virtual user of the same name and password): created once,
 # its password (re)set every time, its shell listed in /etc/shells (PAM pam_shells), and
-# not listed in /etc/ftpusers. Uses FTP_RS_USER / FTP_RS_PASSWORD. Also installs the PAM
-# service `ftp-rs-vsftpd`, a copy of vsftpd's own.
+# not listed in /etc/ftpusers. Uses FTP_RS_USER / FTP_RS_PASSWORD. Also a system user
+# FTP_RS_ANON_USER (no login, home /) as whom vsftpd serves anonymous sessions: vsftpd
+# needs its home to exist (nobody's /nonexistent fails) and the root not writable by it.
+# And the PAM service `ftp-rs-vsftpd`, a copy of vsftpd's own.
 ensure_test_user() {
+    [ -n "$_ftp_rs_user_ensured" ] && return 0
     _ftp_rs_require_root ensure_test_user || return 1
     local shell=/bin/bash
     if ! id "$FTP_RS_USER" >/dev/null 2>&1; then
@@ -169,10 +183,14 @@ ensure_test_user() {
     if [ -f /etc/ftpusers ] && grep -qxF "$FTP_RS_USER" /etc/ftpusers; then
         sed -i "/^${FTP_RS_USER}\$/d" /etc/ftpusers
     fi
+    if ! id "$FTP_RS_ANON_USER" >/dev/null 2>&1; then
+        useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin "$FTP_RS_ANON_USER"
+    fi
     if [ -f "$FTP_RS_STATE/vsftpd/etc/pam.d/vsftpd" ] &&
         ! cmp -s "$FTP_RS_STATE/vsftpd/etc/pam.d/vsftpd" /etc/pam.d/ftp-rs-vsftpd; then
         cp "$FTP_RS_STATE/vsftpd/etc/pam.d/vsftpd" /etc/pam.d/ftp-rs-vsftpd
     fi
+    _ftp_rs_user_ensured=1
 }
 
 # Everything a real-server script needs, idempotent: servers, pyftpdlib, test user.
@@ -293,10 +311,8 @@ _ftp_rs_launch() {
     "$@" </dev/null >"$FTP_LOG" 2>&1 &
     FTP_PID=$!
     _ftp_rs_pids+=("$FTP_PID")
+    _ftp_rs_server_dirs+=("$FTP_DIR")
     local log
-    for log in "$FTP_LOG" "$FTP_DIR"/*.log; do
-        _ftp_rs_logs+=("$log")
-    done
     if ! wait_for_port "$FTP_PORT" "$FTP_PID" "$FTP_LOG" "$FTP_HOST"; then
         for log in "$FTP_DIR"/*.log; do
             [ "$log" = "$FTP_LOG" ] || { echo "---- $log" >&2; cat "$log" >&2; }
@@ -333,6 +349,7 @@ _ftp_rs_record() {
 }
 
 _ftp_rs_root_for_test_user() {
+    ensure_test_user || return 1
     chown "$FTP_RS_USER:$(id -gn "$FTP_RS_USER")" "$FTP_ROOT"
     chmod 755 "$FTP_ROOT"
     FTP_USER=$FTP_RS_USER FTP_PASSWORD=$FTP_RS_PASSWORD
@@ -352,7 +369,7 @@ start_vsftpd() {
     _ftp_rs_require_root start_vsftpd || return 1
     ensure_ftp_servers || return 1
     _ftp_rs_new_server vsftpd "$mode" "$family" || return 1
-    _ftp_rs_root_for_test_user
+    _ftp_rs_root_for_test_user || return 1
     mkdir -m 755 "$FTP_DIR/empty"
     local conf="$FTP_DIR/vsftpd.conf"
     {
@@ -385,7 +402,7 @@ allow_writeable_chroot=YES
 local_root=$FTP_ROOT
 anonymous_enable=YES
 anon_root=$FTP_ROOT
-ftp_username=nobody
+ftp_username=$FTP_RS_ANON_USER
 no_anon_password=YES
 anon_upload_enable=NO
 anon_mkdir_write_enable=NO
@@ -435,7 +452,7 @@ start_proftpd() {
     _ftp_rs_require_root start_proftpd || return 1
     ensure_ftp_servers || return 1
     _ftp_rs_new_server proftpd "$mode" "$family" || return 1
-    _ftp_rs_root_for_test_user
+    _ftp_rs_root_for_test_user || return 1
     local conf="$FTP_DIR/proftpd.conf"
     {
         cat <<EOF
@@ -518,11 +535,13 @@ start_pureftpd() {
         return 1
     fi
     _ftp_rs_new_server pure-ftpd "$mode" "$family" || return 1
-    _ftp_rs_root_for_test_user
-    local pw="$FTP_RS_STATE/pure-ftpd/usr/bin/pure-pw"
-    printf '%s\n%s\n' "$FTP_PASSWORD" "$FTP_PASSWORD" |
-        "$pw" useradd "$FTP_USER" -u "$FTP_USER" -g "$(id -gn "$FTP_USER")" -d "$FTP_ROOT" \
-            -f "$FTP_DIR/pureftpd.passwd" -m -F "$FTP_DIR/pureftpd.pdb" >"$FTP_LOG" 2>&1 || {
+    _ftp_rs_root_for_test_user || return 1
+    # The passwd line pure-pw would write, but with a SHA-512 crypt hash: pure-pw's own
+    # argon2id (t=255) costs about 2.5 s of CPU on every login.
+    printf '%s:%s:%s:%s::%s/./::::::::::::\n' "$FTP_USER" "$(openssl passwd -6 "$FTP_PASSWORD")" \
+        "$(id -u "$FTP_USER")" "$(id -g "$FTP_USER")" "$FTP_ROOT" >"$FTP_DIR/pureftpd.passwd"
+    "$FTP_RS_STATE/pure-ftpd/usr/bin/pure-pw" mkdb "$FTP_DIR/pureftpd.pdb" \
+        -f "$FTP_DIR/pureftpd.passwd" >"$FTP_LOG" 2>&1 || {
         cat "$FTP_LOG" >&2
         return 1
     }
