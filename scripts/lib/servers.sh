@@ -306,9 +306,12 @@ _ftp_rs_new_server() {
 }
 
 # _ftp_rs_launch CMD...: runs the server in the background (output to FTP_LOG), waits
-# until it listens, and records its other log files for printing on failure.
+# until it listens, and records its folder so that its logs are printed on failure.
+# vsftpd reports startup errors ("500 OOPS: ...") on fd 0 (its inetd-mode control
+# connection), so fd 0 goes to the log as well.
 _ftp_rs_launch() {
-    "$@" </dev/null >"$FTP_LOG" 2>&1 &
+    : >"$FTP_LOG"
+    "$@" 0>>"$FTP_LOG" >>"$FTP_LOG" 2>&1 &
     FTP_PID=$!
     _ftp_rs_pids+=("$FTP_PID")
     _ftp_rs_server_dirs+=("$FTP_DIR")
