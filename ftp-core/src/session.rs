@@ -840,6 +840,8 @@ struct Pending {
     aborting: bool,
     /// The NOOP marker behind ABOR is out (sent after ABOR's first final reply).
     marker_sent: bool,
+    /// Final replies received since ABOR went out.
+    abort_finals: u8,
     /// The caller asked to abort while a command was on the wire: end at its reply.
     abort_requested: bool,
 }
@@ -1109,6 +1111,7 @@ impl Client {
             protect,
             aborting: false,
             marker_sent: false,
+            abort_finals: 0,
             abort_requested: false,
         });
         self.advance();
@@ -1848,14 +1851,25 @@ impl Client {
         }
     }
 
-    /// Replies after ABOR: the transfer's and the ABOR's are absorbed. The first final
-    /// reply that is not a 4xx (226 or 225; a 426 is followed by the 226) sends the NOOP
-    /// marker; its 200 ends the op, whatever else the server still says before it.
+    /// Replies after ABOR: the transfer's and the ABOR's are absorbed. Once ABOR's own
+    /// reply is in (see below), the NOOP marker goes out; its 200 ends the op, whatever
+    /// else the server still says before it.
     fn on_abort_reply(&mut self, pending: Pending, reply: StoredReply) {
         let code = reply.code;
+        let finals = if code.is_preliminary() {
+            pending.abort_finals
+        } else {
+            pending.abort_finals.saturating_add(1)
+        };
+        if let Some(front) = self.queue.front_mut() {
+            front.abort_finals = finals;
+        }
+        // A 4xx first (426: the transfer broke) is followed by ABOR's own reply: 226 from
+        // most servers, 451 from pure-ftpd after an upload. The marker goes out after
+        // that second reply, or after a first one that is not a 4xx (226 or 225 alone).
         if !pending.marker_sent
             && !code.is_preliminary()
-            && !code.is_transient_negative()
+            && (finals >= 2 || !code.is_transient_negative())
             && code != ReplyCode::SERVICE_NOT_AVAILABLE
         {
             let start = self.arena.len() as u32;
@@ -2315,6 +2329,7 @@ impl Client {
             protect,
             aborting: false,
             marker_sent: false,
+            abort_finals: 0,
             abort_requested: false,
         });
     }

@@ -1,0 +1,385 @@
+//! The real-server interop matrix (issue #7): every server `scripts/servers` started (its
+//! manifest is in `FTP_RS_SERVERS`) × data mode (EPSV, PASV on IPv4, active EPRT/PORT),
+//! driven by the blocking client through everything a user does, plus one long TLS 1.3
+//! session per TLS server. Prints a pass/fail table; exits non-zero if any cell failed.
+//!
+//! ```text
+//! scripts/servers -- cargo run -p ftp-tests --bin interop
+//! ```
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ftp_core::config::Config;
+use ftp_core::tls::TlsConfig;
+use ftp_core::transfer::DataMode;
+use ftp_std::{Client, Error, FtpTime};
+use serde_json::Value;
+
+/// One server of the manifest.
+#[derive(Debug, Clone)]
+struct Server {
+    name: String,
+    mode: String,
+    family: u64,
+    addr: SocketAddr,
+    user: String,
+    password: String,
+    ca: Option<String>,
+    tls_name: Option<String>,
+    anonymous: bool,
+}
+
+impl Server {
+    fn from_json(v: &Value) -> Result<Server, String> {
+        let s = |k: &str| {
+            v[k].as_str()
+                .map(str::to_owned)
+                .ok_or(format!("manifest: no {k}"))
+        };
+        let host = s("host")?;
+        let port = v["port"].as_u64().ok_or("manifest: no port")?;
+        let addr = format!(
+            "{}:{port}",
+            if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host
+            }
+        )
+        .parse()
+        .map_err(|e| format!("manifest address: {e}"))?;
+        Ok(Server {
+            name: s("server")?,
+            mode: s("mode")?,
+            family: v["family"].as_u64().unwrap_or(4),
+            addr,
+            user: s("user")?,
+            password: s("password")?,
+            ca: v["ca"].as_str().map(str::to_owned),
+            tls_name: v["tls_name"].as_str().map(str::to_owned),
+            anonymous: v["anonymous"].as_bool().unwrap_or(false),
+        })
+    }
+
+    fn config(&self, data: DataMode) -> Result<Config, Error> {
+        let mut config = Config::new()
+            .data_mode(data)
+            .reply_timeout(Duration::from_secs(20))
+            .data_timeout(Duration::from_secs(20));
+        if let Some(ca) = &self.ca {
+            let pem = std::fs::read(ca)?;
+            let mut tls = TlsConfig::from_ca_pem(&pem).map_err(Error::tls)?;
+            if let Some(name) = &self.tls_name {
+                tls = tls.server_name(name).map_err(Error::tls)?;
+            }
+            config = match self.mode.as_str() {
+                "implicit" => config.implicit_tls(tls),
+                _ => config.explicit_tls(tls),
+            };
+        }
+        Ok(config)
+    }
+
+    fn connect(&self, data: DataMode) -> Result<Client, Error> {
+        Client::connect_addr(self.addr, self.config(data)?)
+    }
+}
+
+fn content(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn check(cond: bool, what: &str) -> Result<(), Error> {
+    if cond {
+        Ok(())
+    } else {
+        Err(Error::Io(std::io::Error::other(format!(
+            "check failed: {what}"
+        ))))
+    }
+}
+
+/// Everything a user does in one session.
+fn session(server: &Server, data: DataMode, tag: &str) -> Result<(), Error> {
+    let mut ftp = server.connect(data)?;
+    ftp.login(&server.user, &server.password)?;
+    let dir = format!("ftp-rs {tag} {} ü", std::process::id());
+    let made = ftp.mkd(&dir)?;
+    check(made.ends_with(&dir), "MKD names the directory")?;
+    ftp.cwd(&dir)?;
+    check(ftp.pwd()?.ends_with(&dir), "PWD is the new directory")?;
+
+    let big = content(10 << 20, 1);
+    let name = "ten MiB é.bin";
+    check(
+        ftp.stor_from(name, &mut &big[..])? == big.len() as u64,
+        "STOR count",
+    )?;
+    let mut back = Vec::with_capacity(big.len());
+    ftp.retr_to(name, &mut back)?;
+    check(back == big, "download equals upload")?;
+    check(ftp.size(name)? == big.len() as u64, "SIZE")?;
+
+    let extra = content(1000, 2);
+    ftp.append_from(name, &mut &extra[..])?;
+    check(
+        ftp.size(name)? == (big.len() + extra.len()) as u64,
+        "SIZE after APPE",
+    )?;
+
+    let mut tail = Vec::new();
+    ftp.retr_from(name, big.len() as u64 - 5000)?
+        .read_to_end(&mut tail)
+        .map_err(Error::Io)?;
+    let mut whole = big.clone();
+    whole.extend_from_slice(&extra);
+    check(tail == whole[whole.len() - 6000..], "resumed download")?;
+
+    let half = content(300_000, 3);
+    ftp.stor_from("resumed upload", &mut &half[..150_000])?;
+    let mut writer = ftp.stor_at("resumed upload", 150_000)?;
+    writer.copy_from(&mut &half[150_000..])?;
+    writer.finish()?;
+    let mut got = Vec::new();
+    ftp.retr_to("resumed upload", &mut got)?;
+    check(got == half, "resumed upload")?;
+
+    let when = FtpTime::new(2020, 2, 29, 12, 34, 56).expect("a valid time");
+    ftp.set_mtime("resumed upload", when)?;
+    check(ftp.mdtm("resumed upload")? == when, "MDTM after set mtime")?;
+
+    let listing = ftp.list(None)?;
+    check(listing.unparsed.is_empty(), "every LIST line parsed")?;
+    let names: Vec<_> = listing.entries.iter().map(|e| e.name.clone()).collect();
+    check(
+        names.contains(&name.as_bytes().to_vec()),
+        "LIST names the file",
+    )?;
+    let entry = listing
+        .entries
+        .iter()
+        .find(|e| e.name == name.as_bytes())
+        .expect("checked");
+    check(entry.size == Some(whole.len() as u64), "LIST size")?;
+    let nlst = ftp.nlst(None)?;
+    check(
+        nlst.iter().any(|n| n.ends_with(name)),
+        "NLST names the file",
+    )?;
+    if ftp
+        .capabilities()
+        .is_some_and(|c| c.has(ftp_core::feat::Feature::Mlst))
+    {
+        let mlsd = ftp.mlsd(None)?;
+        let e = mlsd.entries.iter().find(|e| e.name == name.as_bytes());
+        check(
+            e.is_some_and(|e| e.size == Some(whole.len() as u64)),
+            "MLSD entry",
+        )?;
+    }
+
+    // Abort a download half-way, then go on.
+    let mut reader = ftp.retr(name)?;
+    let mut first = vec![0; 100_000];
+    reader.read_exact(&mut first).map_err(Error::Io)?;
+    reader.abort()?;
+    ftp.noop()?;
+    check(ftp.size(name)? == whole.len() as u64, "SIZE after ABOR")?;
+
+    // Abort an upload half-way, then go on.
+    let mut writer = ftp.stor("aborted upload")?;
+    std::io::Write::write_all(&mut writer, &big[..1 << 20]).map_err(Error::Io)?;
+    writer.abort()?;
+    ftp.noop()?;
+    let _ = ftp.delete("aborted upload");
+
+    ftp.rename(name, "renamed")?;
+    match ftp.delete("no such file") {
+        Err(e) if e.is_permanent() => {}
+        other => check(false, &format!("deleting a missing file: {other:?}"))?,
+    }
+    ftp.delete("renamed")?;
+    ftp.delete("resumed upload")?;
+    ftp.cdup()?;
+    ftp.rmd(&dir)?;
+    ftp.quit()?;
+
+    if server.anonymous {
+        let mut anon = server.connect(data)?;
+        anon.login_anonymous()?;
+        anon.list(None)?;
+        anon.quit()?;
+    }
+    Ok(())
+}
+
+/// One long TLS session: uploads in a row (the proftpd 1.3.8 ticket trap), downloads,
+/// listings; every data connection must resume the control session's TLS.
+fn long_tls_session(server: &Server) -> Result<(), Error> {
+    let mut ftp = server.connect(DataMode::Auto)?;
+    ftp.login(&server.user, &server.password)?;
+    let dir = format!("ftp-rs long tls {} {}", server.family, std::process::id());
+    ftp.mkd(&dir)?;
+    ftp.cwd(&dir)?;
+    let files: Vec<_> = (0..8u64)
+        .map(|i| content(200_000 + i as usize, 10 + i))
+        .collect();
+    for (i, f) in files.iter().enumerate() {
+        ftp.stor_from(format!("f{i}"), &mut &f[..])?;
+    }
+    for round in 0..2 {
+        for (i, f) in files.iter().enumerate() {
+            if (i + round) % 2 == 0 {
+                let mut got = Vec::new();
+                ftp.retr_to(format!("f{i}"), &mut got)?;
+                check(&got == f, "download in the long session")?;
+            } else {
+                ftp.stor_from(format!("f{i}"), &mut &f[..])?;
+            }
+        }
+        check(
+            ftp.nlst(None)?.len() >= files.len(),
+            "NLST in the long session",
+        )?;
+    }
+    for i in 0..files.len() {
+        ftp.delete(format!("f{i}"))?;
+    }
+    ftp.cdup()?;
+    ftp.rmd(&dir)?;
+    let (resumed, full) = ftp.data_tls_resumptions();
+    ftp.quit()?;
+    if server.name == "vsftpd" || server.name == "proftpd" {
+        // Servers that demand reuse: each full handshake was a deliberate ticket refresh.
+        // 8 uploads, then 2 rounds of 8 transfers and a listing: 26.
+        check(
+            resumed >= 26,
+            &format!("{resumed} resumed data connections"),
+        )?;
+    }
+    let _ = full;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os("FTP_TRACE").is_some() {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .without_time()
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let only = std::env::var("FTP_ONLY").ok();
+    let Some(manifest) = std::env::var_os("FTP_RS_SERVERS") else {
+        eprintln!(
+            "FTP_RS_SERVERS is not set: run me as `scripts/servers -- cargo run -p ftp-tests --bin interop`"
+        );
+        return ExitCode::from(2);
+    };
+    let text = match std::fs::read_to_string(&manifest) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("cannot read the manifest {manifest:?}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let servers: Vec<Server> = match text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .map_err(|e| e.to_string())
+                .and_then(|v| Server::from_json(&v))
+        })
+        .collect()
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bad manifest: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if servers.is_empty() {
+        eprintln!("the manifest lists no server");
+        return ExitCode::from(2);
+    }
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for server in servers.iter().filter(|s| {
+        only.as_deref()
+            .is_none_or(|o| format!("{}-{}-v{}", s.name, s.mode, s.family).contains(o))
+    }) {
+        let mut modes = vec![("EPSV", DataMode::ExtendedPassive)];
+        if server.family == 4 {
+            modes.push(("PASV", DataMode::Passive));
+        }
+        modes.push((
+            "active",
+            DataMode::Active {
+                external_ip: None,
+                ports: None,
+            },
+        ));
+        let mut cells = Vec::new();
+        for (label, mode) in modes {
+            let started = Instant::now();
+            let tag = format!("{}-{}-v{}-{label}", server.name, server.mode, server.family);
+            let result = session(server, mode, &tag);
+            if let Err(e) = &result {
+                failed += 1;
+                eprintln!("FAIL {tag}: {e}");
+            }
+            cells.push(format!(
+                "{label} {} ({:.1}s)",
+                if result.is_ok() { "ok" } else { "FAIL" },
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        if server.ca.is_some() {
+            let result = long_tls_session(server);
+            if let Err(e) = &result {
+                failed += 1;
+                eprintln!(
+                    "FAIL {}-{}-v{} long TLS session: {e}",
+                    server.name, server.mode, server.family
+                );
+            }
+            cells.push(format!(
+                "long TLS {}",
+                if result.is_ok() { "ok" } else { "FAIL" }
+            ));
+        }
+        rows.push(format!(
+            "| {:<9} | {:<8} | v{} | {} |",
+            server.name,
+            server.mode,
+            server.family,
+            cells.join(" | ")
+        ));
+    }
+    println!("\n| server | mode | IP | ftp-std: data modes ... |");
+    println!("|---|---|---|---|");
+    for row in rows {
+        println!("{row}");
+    }
+    if failed > 0 {
+        eprintln!("{failed} cell(s) failed");
+        ExitCode::FAILURE
+    } else {
+        println!("all {} servers passed", servers.len());
+        ExitCode::SUCCESS
+    }
+}
