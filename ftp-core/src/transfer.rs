@@ -83,10 +83,7 @@ pub struct DataEnd {
 /// assert_eq!(listen_addrs(ip, None).map(|a| a.port()).collect::<Vec<_>>(), [0]);
 /// assert_eq!(listen_addrs(ip, Some((5000, 5002))).count(), 3);
 /// ```
-pub fn listen_addrs(
-    ip: IpAddr,
-    ports: Option<(u16, u16)>,
-) -> impl Iterator<Item = SocketAddr> {
+pub fn listen_addrs(ip: IpAddr, ports: Option<(u16, u16)>) -> impl Iterator<Item = SocketAddr> {
     let (first, last) = ports.unwrap_or((0, 0));
     (first..=last).map(move |port| SocketAddr::new(ip, port))
 }

@@ -140,11 +140,15 @@ impl Client {
     }
 
     pub(crate) fn driver(&mut self) -> &mut Driver {
-        self.driver.as_deref_mut().expect("the driver is there until drop")
+        self.driver
+            .as_deref_mut()
+            .expect("the driver is there until drop")
     }
 
     fn driver_ref(&self) -> &Driver {
-        self.driver.as_deref().expect("the driver is there until drop")
+        self.driver
+            .as_deref()
+            .expect("the driver is there until drop")
     }
 
     pub(crate) fn report_progress(&mut self, progress: Progress) {

@@ -13,9 +13,7 @@ use std::task::{Context, Poll};
 use ftp_core::command::redact_line;
 use ftp_core::config::Config;
 use ftp_core::driver::{Completion, DataReady, Error, Tracker, transcript_line};
-use ftp_core::session::{
-    Action, Channel, Client as Session, Instant, Op, OpId, OpKind, Output,
-};
+use ftp_core::session::{Action, Channel, Client as Session, Instant, Op, OpId, OpKind, Output};
 use ftp_core::tls::TlsSession;
 use ftp_core::transfer::{DataEnd, DataFailure, listen_addrs};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -46,7 +44,10 @@ enum DataTask {
     Accept(OpId),
     /// Start the data handshake once the connection of `op` is there.
     StartTls(OpId),
-    Handshake(OpId, Task<io::Result<tokio_rustls::client::TlsStream<TcpStream>>>),
+    Handshake(
+        OpId,
+        Task<io::Result<tokio_rustls::client::TlsStream<TcpStream>>>,
+    ),
 }
 
 impl DataTask {
@@ -370,7 +371,11 @@ impl Driver {
         moved |= self.poll_tasks(cx);
         moved |= self.poll_endings(cx);
         moved |= self.poll_timer(cx);
-        if moved { Poll::Ready(()) } else { Poll::Pending }
+        if moved {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     fn poll_control_write(&mut self, cx: &mut Context<'_>) -> bool {
@@ -442,7 +447,9 @@ impl Driver {
             let timeout = self.config.session().reply_timeout;
             let task = match (start, stream, self.tls.clone()) {
                 (true, Stream::Plain(sock), Some(tls)) => Task::new(async move {
-                    Ok(Stream::Tls(Box::new(stream::start_tls(sock, &tls, timeout).await?)))
+                    Ok(Stream::Tls(Box::new(
+                        stream::start_tls(sock, &tls, timeout).await?,
+                    )))
                 }),
                 (true, _, _) => Task::new(async { Err(io::Error::other("no TLS configured")) }),
                 (false, stream, _) => Task::new(stream::stop_tls(stream, timeout)),
@@ -568,11 +575,14 @@ impl Driver {
                 // Built now, after the transfer command went out (and a reply was read
                 // since the control handshake), so it resumes the control session.
                 match (self.data.take(), self.tls.clone()) {
-                    (Some(Data {
-                        stream: Stream::Plain(sock),
-                        op: id,
-                        ..
-                    }), Some(tls)) if id == op => {
+                    (
+                        Some(Data {
+                            stream: Stream::Plain(sock),
+                            op: id,
+                            ..
+                        }),
+                        Some(tls),
+                    ) if id == op => {
                         let timeout = self.config.session().data_timeout;
                         self.tasks.push_front(DataTask::Handshake(
                             op,

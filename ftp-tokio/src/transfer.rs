@@ -404,7 +404,10 @@ impl<'a> DataReader<'a> {
 
     /// Hands each chunk of the rest of the download to `each`, in the client's reused
     /// buffer.
-    pub(crate) async fn for_each_chunk(&mut self, mut each: impl FnMut(&[u8])) -> Result<(), Error> {
+    pub(crate) async fn for_each_chunk(
+        &mut self,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), Error> {
         let mut buf = self.t.client.take_buffer();
         let result = loop {
             match self.read(&mut buf).await {
