@@ -173,9 +173,7 @@ impl Driver {
     /// Aborts a transfer nobody reads or writes any more (ABOR, in the background) and
     /// discards its outcome.
     pub(crate) fn abandon_transfer(&mut self, op: OpId) {
-        if self.data.as_ref().is_some_and(|d| d.op == op) {
-            self.data = None;
-        }
+        self.retire_data(op);
         if self.tracker.take_outcome(op).is_none() {
             let _ = self.session.abort(op);
             self.orphans.push(op);
@@ -347,13 +345,32 @@ impl Driver {
                 }
             },
             Action::CloseData { op } => {
-                if self.data.as_ref().is_some_and(|d| d.op == op) {
-                    self.data = None;
-                }
+                self.retire_data(op);
                 if self.listener.as_ref().is_some_and(|(id, _)| *id == op) {
                     self.listener = None;
                 }
-                self.tasks.retain(|t| t.op() != op);
+                for task in std::mem::take(&mut self.tasks) {
+                    match task {
+                        // A data handshake under way finishes in the background, so its
+                        // session tickets are not lost (see `stream::discard`).
+                        DataTask::Handshake(id, handshake) if id == op => {
+                            self.endings.push(Ending {
+                                report: None,
+                                task: Task::new(async move {
+                                    match tokio::time::timeout(timeout, handshake).await {
+                                        Ok(Ok(tls)) => {
+                                            stream::discard(Stream::Tls(Box::new(tls)), timeout)
+                                                .await
+                                        }
+                                        _ => false,
+                                    }
+                                }),
+                            })
+                        }
+                        task if task.op() == op => {}
+                        task => self.tasks.push_back(task),
+                    }
+                }
                 self.endings
                     .retain(|e| e.report.is_none_or(|(id, _)| id != op));
             }
@@ -681,6 +698,20 @@ impl Driver {
             },
             now,
         );
+    }
+
+    /// Closes the data connection of `op`, if it is there; under TLS it is read to its
+    /// end in the background first (see `stream::discard`).
+    pub(crate) fn retire_data(&mut self, op: OpId) {
+        if let Some(data) = self.data.take_if(|d| d.op == op) {
+            if data.stream.is_tls() {
+                let timeout = self.config.session().data_timeout;
+                self.endings.push(Ending {
+                    report: None,
+                    task: Task::new(stream::discard(data.stream, timeout)),
+                });
+            }
+        }
     }
 
     /// The data connection of `op` broke.

@@ -17,8 +17,8 @@
 //! for entry in ftp.list(None).await?.entries {
 //!     println!("{:>10} {}", entry.size.unwrap_or(0), String::from_utf8_lossy(&entry.name));
 //! }
-//! let mut file = tokio::fs::File::create("README").await?;
-//! ftp.retr_to("README", &mut file).await?;
+//! let mut readme = Vec::new(); // any `AsyncWrite`: a `tokio::fs::File`, a socket, …
+//! ftp.retr_to("README", &mut readme).await?;
 //! ftp.quit().await?;
 //! # Ok(())
 //! # }

@@ -85,6 +85,34 @@ impl<T> Task<T> {
     }
 }
 
+impl<T> Future for Task<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Task::poll(self.get_mut(), cx)
+    }
+}
+
+/// A data connection nobody wants any more (an aborted or failed transfer): under TLS,
+/// read it to its end (within `timeout`) before closing it, so the session tickets the
+/// server sent after the handshake reach the resumption store. rustls uses each TLS 1.3
+/// ticket once: a data connection closed unread would leave the next one without a
+/// ticket, and servers that require session reuse would refuse it.
+pub(crate) async fn discard(stream: Stream, timeout: Duration) -> bool {
+    if let Stream::Tls(mut s) = stream {
+        let draining = async {
+            let mut scratch = [0u8; 4096];
+            while let Ok(n) = s.read(&mut scratch).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(timeout, draining).await;
+    }
+    true
+}
+
 /// Connects to `addr` within `timeout`, from `source` if given.
 pub(crate) async fn connect(
     addr: SocketAddr,

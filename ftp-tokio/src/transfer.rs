@@ -278,7 +278,7 @@ impl<'a> Transfer<'a> {
         }
         if self.state != State::Aborting {
             let driver = self.client.driver();
-            driver.data.take_if(|d| d.op == self.op);
+            driver.retire_data(self.op);
             if driver.session.abort(self.op).is_err() && !matches!(self.state, State::Ending { .. })
             {
                 // It already ended: nothing to abort, its outcome is not wanted.
