@@ -703,14 +703,14 @@ impl Driver {
     /// Closes the data connection of `op`, if it is there; under TLS it is read to its
     /// end in the background first (see `stream::discard`).
     pub(crate) fn retire_data(&mut self, op: OpId) {
-        if let Some(data) = self.data.take_if(|d| d.op == op) {
-            if data.stream.is_tls() {
-                let timeout = self.config.session().data_timeout;
-                self.endings.push(Ending {
-                    report: None,
-                    task: Task::new(stream::discard(data.stream, timeout)),
-                });
-            }
+        if let Some(data) = self.data.take_if(|d| d.op == op)
+            && data.stream.is_tls()
+        {
+            let timeout = self.config.session().data_timeout;
+            self.endings.push(Ending {
+                report: None,
+                task: Task::new(stream::discard(data.stream, timeout)),
+            });
         }
     }
 
