@@ -2,14 +2,16 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::{Instant as StdInstant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant as StdInstant, SystemTime};
 
 use ftp_core::FtpTime;
 use ftp_core::config::Config;
-use ftp_core::driver::{Completion, Error, OwnedValue, Progress, Timeout};
+use ftp_core::driver::{
+    Completion, Error, OwnedValue, Progress, Timeout, decode_name, host_of, now_utc, system_time,
+};
 use ftp_core::feat::Capabilities;
-use ftp_core::listing::owned::{ListingStream, OwnedEntry};
-use ftp_core::listing::{Format, ListingParser, ParsedLine};
+use ftp_core::listing::owned::{LineCollector, Listing, ListingCollector, OwnedEntry};
+use ftp_core::listing::{Format, ListingParser};
 use ftp_core::reply::OwnedReply;
 use ftp_core::session::{Client as Session, Instant, Op, OpKind, TlsMode};
 use ftp_core::transfer::{ControlAddresses, Direction, StoreMode};
@@ -19,15 +21,6 @@ use crate::transfer::{DataReader, DataStream, DataWriter};
 
 /// A progress observer: called with the bytes moved so far and the total when known.
 pub type ProgressFn = Box<dyn FnMut(Progress) + Send>;
-
-/// A listing: the entries, and every line that is not one (never dropped silently).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Listing {
-    /// The entries, in the server's order.
-    pub entries: Vec<OwnedEntry>,
-    /// Lines no parser understood, as sent (line end removed).
-    pub unparsed: Vec<Vec<u8>>,
-}
 
 /// A blocking FTP or FTPS session. See the [crate docs](crate).
 pub struct Client {
@@ -133,16 +126,7 @@ impl Client {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<String, Error> {
-        self.driver
-            .config
-            .get_encoding()
-            .decode(bytes)
-            .ok_or_else(|| {
-                Error::Io(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "a name is not valid UTF-8",
-                ))
-            })
+        decode_name(self.driver.config.get_encoding(), bytes)
     }
 
     /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
@@ -205,7 +189,7 @@ impl Client {
     pub fn pwd(&mut self) -> Result<String, Error> {
         match self.run(Op::Pwd)?.value {
             OwnedValue::Path(p) => self.decode(&p),
-            _ => Err(unreadable(OpKind::Pwd)),
+            _ => Err(Error::unreadable(OpKind::Pwd)),
         }
     }
 
@@ -246,7 +230,7 @@ impl Client {
     pub fn size(&mut self, path: impl AsRef<[u8]>) -> Result<u64, Error> {
         match self.run(Op::Size(path.as_ref()))?.value {
             OwnedValue::Size(n) => Ok(n),
-            _ => Err(unreadable(OpKind::Size)),
+            _ => Err(Error::unreadable(OpKind::Size)),
         }
     }
 
@@ -254,19 +238,13 @@ impl Client {
     pub fn mdtm(&mut self, path: impl AsRef<[u8]>) -> Result<FtpTime, Error> {
         match self.run(Op::Mdtm(path.as_ref()))?.value {
             OwnedValue::Time(t) => Ok(t),
-            _ => Err(unreadable(OpKind::Mdtm)),
+            _ => Err(Error::unreadable(OpKind::Mdtm)),
         }
     }
 
     /// A file's modification time as a `SystemTime`.
     pub fn modified(&mut self, path: impl AsRef<[u8]>) -> Result<SystemTime, Error> {
-        let t = self.mdtm(path)?;
-        let secs = t.unix_timestamp();
-        Ok(if secs >= 0 {
-            UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)
-        } else {
-            UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs())
-        })
+        Ok(system_time(self.mdtm(path)?))
     }
 
     /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
@@ -289,7 +267,7 @@ impl Client {
         self.driver
             .session
             .capabilities()
-            .ok_or_else(|| unreadable(OpKind::Feat))
+            .ok_or_else(|| Error::unreadable(OpKind::Feat))
     }
 
     /// What the server announced in FEAT after login, if it was asked.
@@ -337,17 +315,7 @@ impl Client {
     /// Sends a raw command line and expects a 2xx (ftplib's `voidcmd`).
     pub fn voidcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
         let reply = self.sendcmd(line)?;
-        if reply.code().is_completion() {
-            Ok(reply)
-        } else {
-            Err(Error::Protocol {
-                kind: OpKind::Raw,
-                error: ftp_core::session::OpError::UnexpectedReply {
-                    kind: OpKind::Raw,
-                    code: reply.code(),
-                },
-            })
-        }
+        Error::require_completion(OpKind::Raw, reply)
     }
 
     /// Sends a raw command that opens a data connection (ftplib's `transfercmd`) and
@@ -549,7 +517,7 @@ impl Client {
     pub fn mlst(&mut self, path: Option<&str>) -> Result<OwnedEntry, Error> {
         match self.run(Op::Mlst(path.map(str::as_bytes)))?.value {
             OwnedValue::Entry(e) => Ok(e),
-            _ => Err(unreadable(OpKind::Mlst)),
+            _ => Err(Error::unreadable(OpKind::Mlst)),
         }
     }
 
@@ -559,15 +527,13 @@ impl Client {
         kind: OpKind,
     ) -> Result<Vec<Vec<u8>>, Error> {
         let mut reader = DataReader::open(self, op, kind, None)?;
-        let mut lines = Vec::new();
-        let mut buffer = ftp_core::listing::owned::LineBuffer::new();
+        let mut lines = LineCollector::new();
         reader.for_each_chunk(|chunk| {
-            buffer.push(chunk, |l| lines.push(l.to_vec()));
+            lines.push(chunk);
             Ok(())
         })?;
-        buffer.finish(|l| lines.push(l.to_vec()));
         reader.finish()?;
-        Ok(lines)
+        Ok(lines.finish())
     }
 
     fn collect_listing(
@@ -577,21 +543,14 @@ impl Client {
         format: Format,
     ) -> Result<Listing, Error> {
         let parser = ListingParser::new(now_utc()).with_format(format);
-        let mut stream = ListingStream::new(parser);
-        let mut listing = Listing::default();
-        let mut keep = |line: ParsedLine<'_>| match line {
-            ParsedLine::Entry(e) => listing.entries.push(OwnedEntry::from(&e)),
-            ParsedLine::Unparsed(raw) => listing.unparsed.push(raw.to_vec()),
-            _ => {}
-        };
+        let mut listing = ListingCollector::new(parser);
         let mut reader = DataReader::open(self, op, kind, None)?;
         reader.for_each_chunk(|chunk| {
-            stream.push(chunk, &mut keep);
+            listing.push(chunk);
             Ok(())
         })?;
-        stream.finish(&mut keep);
         reader.finish()?;
-        Ok(listing)
+        Ok(listing.finish())
     }
 
     /// Ends the session politely (QUIT) and closes the connection.
@@ -639,33 +598,4 @@ impl Drop for Client {
         }
         self.driver.close();
     }
-}
-
-fn unreadable(kind: OpKind) -> Error {
-    Error::Protocol {
-        kind,
-        error: ftp_core::session::OpError::Parse(ftp_core::ParseError::Missing {
-            what: "the value",
-        }),
-    }
-}
-
-/// The host part of `host:port` / `[v6]:port`.
-fn host_of(address: &str) -> &str {
-    if let Some(rest) = address.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match address.rsplit_once(':') {
-        Some((host, _)) => host,
-        None => address,
-    }
-}
-
-/// Now, UTC, for the year of listing dates that leave it out.
-fn now_utc() -> FtpTime {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    FtpTime::from_unix_timestamp(secs).unwrap_or(FtpTime::UNIX_EPOCH)
 }
