@@ -2,15 +2,12 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::{Instant as StdInstant, SystemTime};
+use std::time::Instant as StdInstant;
 
-use ftp_core::FtpTime;
 use ftp_core::config::Config;
-use ftp_core::driver::{
-    Completion, Error, OwnedValue, Progress, Timeout, decode_name, host_of, now_utc, system_time,
-};
+use ftp_core::driver::{Completion, Error, Progress, Timeout, decode_name, host_of, now_utc};
 use ftp_core::feat::Capabilities;
-use ftp_core::listing::owned::{LineCollector, Listing, ListingCollector, OwnedEntry};
+use ftp_core::listing::owned::{LineCollector, Listing, ListingCollector};
 use ftp_core::listing::{Format, ListingParser};
 use ftp_core::reply::OwnedReply;
 use ftp_core::session::{Client as Session, Instant, Op, OpKind, TlsMode};
@@ -129,193 +126,16 @@ impl Client {
         decode_name(self.driver.config.get_encoding(), bytes)
     }
 
-    /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
-    pub fn login(&mut self, user: &str, password: &str) -> Result<OwnedReply, Error> {
-        self.login_with_account(user, password, None)
-    }
-
-    /// Logs in anonymously (RFC 1635).
-    pub fn login_anonymous(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ANONYMOUS)?.reply)
-    }
-
-    /// Logs in with an account for servers that ask for one (332).
-    pub fn login_with_account(
-        &mut self,
-        user: &str,
-        password: &str,
-        account: Option<&str>,
-    ) -> Result<OwnedReply, Error> {
-        Ok(self
-            .run(Op::Login {
-                user: user.as_bytes(),
-                password: password.as_bytes(),
-                account: account.map(str::as_bytes),
-            })?
-            .reply)
-    }
-
-    /// Protects data connections from now on (`PBSZ 0`, `PROT P`).
-    pub fn prot_p(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ProtectData(true))?.reply)
-    }
-
-    /// Sends data connections in the clear from now on (`PROT C`).
-    pub fn prot_c(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ProtectData(false))?.reply)
-    }
-
-    /// Ends TLS on the control connection (`CCC`); data protection is unchanged.
-    pub fn ccc(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Ccc)?.reply)
-    }
+    ftp_core::client_commands!(blocking);
 
     /// Whether the control connection runs TLS.
     pub fn is_secure(&self) -> bool {
         self.driver.control_is_tls()
     }
 
-    /// Changes the working directory.
-    pub fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Cwd(path.as_ref()))?.reply)
-    }
-
-    /// Goes to the parent directory.
-    pub fn cdup(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Cdup)?.reply)
-    }
-
-    /// The working directory.
-    pub fn pwd(&mut self) -> Result<String, Error> {
-        match self.run(Op::Pwd)?.value {
-            OwnedValue::Path(p) => self.decode(&p),
-            _ => Err(Error::unreadable(OpKind::Pwd)),
-        }
-    }
-
-    /// Makes a directory; returns its path as the server names it (or `path`).
-    pub fn mkd(&mut self, path: impl AsRef<[u8]>) -> Result<String, Error> {
-        let path = path.as_ref();
-        match self.run(Op::Mkd(path))?.value {
-            OwnedValue::Path(p) => self.decode(&p),
-            _ => self.decode(path),
-        }
-    }
-
-    /// Removes a directory.
-    pub fn rmd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Rmd(path.as_ref()))?.reply)
-    }
-
-    /// Deletes a file.
-    pub fn delete(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Delete(path.as_ref()))?.reply)
-    }
-
-    /// Renames a file or directory (RNFR, RNTO).
-    pub fn rename(
-        &mut self,
-        from: impl AsRef<[u8]>,
-        to: impl AsRef<[u8]>,
-    ) -> Result<OwnedReply, Error> {
-        Ok(self
-            .run(Op::Rename {
-                from: from.as_ref(),
-                to: to.as_ref(),
-            })?
-            .reply)
-    }
-
-    /// A file's size (SIZE).
-    pub fn size(&mut self, path: impl AsRef<[u8]>) -> Result<u64, Error> {
-        match self.run(Op::Size(path.as_ref()))?.value {
-            OwnedValue::Size(n) => Ok(n),
-            _ => Err(Error::unreadable(OpKind::Size)),
-        }
-    }
-
-    /// A file's modification time (MDTM), UTC.
-    pub fn mdtm(&mut self, path: impl AsRef<[u8]>) -> Result<FtpTime, Error> {
-        match self.run(Op::Mdtm(path.as_ref()))?.value {
-            OwnedValue::Time(t) => Ok(t),
-            _ => Err(Error::unreadable(OpKind::Mdtm)),
-        }
-    }
-
-    /// A file's modification time as a `SystemTime`.
-    pub fn modified(&mut self, path: impl AsRef<[u8]>) -> Result<SystemTime, Error> {
-        Ok(system_time(self.mdtm(path)?))
-    }
-
-    /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
-    pub fn set_mtime(
-        &mut self,
-        path: impl AsRef<[u8]>,
-        time: FtpTime,
-    ) -> Result<OwnedReply, Error> {
-        Ok(self
-            .run(Op::SetMtime {
-                path: path.as_ref(),
-                time,
-            })?
-            .reply)
-    }
-
-    /// Asks FEAT again and returns what the server announces.
-    pub fn features(&mut self) -> Result<&Capabilities, Error> {
-        self.run(Op::Feat)?;
-        self.driver
-            .session
-            .capabilities()
-            .ok_or_else(|| Error::unreadable(OpKind::Feat))
-    }
-
     /// What the server announced in FEAT after login, if it was asked.
     pub fn capabilities(&self) -> Option<&Capabilities> {
         self.driver.session.capabilities()
-    }
-
-    /// `OPTS arguments`.
-    pub fn opts(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Opts(arguments.as_ref()))?.reply)
-    }
-
-    /// `SITE arguments`.
-    pub fn site(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Site(arguments.as_ref()))?.reply)
-    }
-
-    /// `NOOP`.
-    pub fn noop(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Noop)?.reply)
-    }
-
-    /// The server's system type (`SYST`), e.g. `UNIX Type: L8`.
-    pub fn syst(&mut self) -> Result<String, Error> {
-        let reply = self.run(Op::Syst)?.reply;
-        self.decode(reply.text())
-    }
-
-    /// `STAT [path]`: the server's status, or a listing over the control connection.
-    pub fn stat(&mut self, path: Option<&str>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Stat(path.map(str::as_bytes)))?.reply)
-    }
-
-    /// `HELP [command]`.
-    pub fn help(&mut self, command: Option<&str>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Help(command.map(str::as_bytes)))?.reply)
-    }
-
-    /// Sends a raw command line and returns its final reply; a 4xx/5xx is an error
-    /// (ftplib's `sendcmd`). A 3xx is returned: the caller runs the sequence.
-    pub fn sendcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Raw(line.as_ref()))?.reply)
-    }
-
-    /// Sends a raw command line and expects a 2xx (ftplib's `voidcmd`).
-    pub fn voidcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        let reply = self.sendcmd(line)?;
-        Error::require_completion(OpKind::Raw, reply)
     }
 
     /// Sends a raw command that opens a data connection (ftplib's `transfercmd`) and
@@ -511,14 +331,6 @@ impl Client {
     pub fn mlsd(&mut self, path: Option<&str>) -> Result<Listing, Error> {
         let op = self.driver.submit(Op::Mlsd(path.map(str::as_bytes)))?;
         self.collect_listing(op, OpKind::Mlsd, Format::Mlsd)
-    }
-
-    /// One entry's facts (MLST) over the control connection.
-    pub fn mlst(&mut self, path: Option<&str>) -> Result<OwnedEntry, Error> {
-        match self.run(Op::Mlst(path.map(str::as_bytes)))?.value {
-            OwnedValue::Entry(e) => Ok(e),
-            _ => Err(Error::unreadable(OpKind::Mlst)),
-        }
     }
 
     fn collect_lines(

@@ -20,15 +20,11 @@
 
 use std::net::SocketAddr;
 use std::sync::Mutex;
-use std::time::SystemTime;
 
-use ftp_core::FtpTime;
 use ftp_core::config::Config;
-use ftp_core::driver::{
-    Completion, Error, OwnedValue, Progress, Timeout, decode_name, host_of, now_utc, system_time,
-};
+use ftp_core::driver::{Completion, Error, Progress, Timeout, decode_name, host_of, now_utc};
 use ftp_core::feat::Capabilities;
-use ftp_core::listing::owned::{LineCollector, Listing, ListingCollector, OwnedEntry};
+use ftp_core::listing::owned::{LineCollector, Listing, ListingCollector};
 use ftp_core::listing::{Format, ListingParser};
 use ftp_core::reply::OwnedReply;
 use ftp_core::session::{Client as Session, Instant, Op, OpId, OpKind, TlsMode};
@@ -193,182 +189,16 @@ impl Client {
         decode_name(self.driver_ref().config.get_encoding(), bytes)
     }
 
-    /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
-    pub async fn login(&mut self, user: &str, password: &str) -> Result<OwnedReply, Error> {
-        self.login_with_account(user, password, None).await
-    }
-
-    /// Logs in anonymously (RFC 1635).
-    pub async fn login_anonymous(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ANONYMOUS).await?.reply)
-    }
-
-    /// Logs in with an account for servers that ask for one (332).
-    pub async fn login_with_account(
-        &mut self,
-        user: &str,
-        password: &str,
-        account: Option<&str>,
-    ) -> Result<OwnedReply, Error> {
-        let op = Op::Login {
-            user: user.as_bytes(),
-            password: password.as_bytes(),
-            account: account.map(str::as_bytes),
-        };
-        Ok(self.run(op).await?.reply)
-    }
-
-    /// Protects data connections from now on (`PBSZ 0`, `PROT P`).
-    pub async fn prot_p(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ProtectData(true)).await?.reply)
-    }
-
-    /// Sends data connections in the clear from now on (`PROT C`).
-    pub async fn prot_c(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ProtectData(false)).await?.reply)
-    }
-
-    /// Ends TLS on the control connection (`CCC`); data protection is unchanged.
-    pub async fn ccc(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Ccc).await?.reply)
-    }
+    ftp_core::client_commands!(async);
 
     /// Whether the control connection runs TLS.
     pub fn is_secure(&self) -> bool {
         self.driver_ref().control_is_tls()
     }
 
-    /// Changes the working directory.
-    pub async fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Cwd(path.as_ref())).await?.reply)
-    }
-
-    /// Goes to the parent directory.
-    pub async fn cdup(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Cdup).await?.reply)
-    }
-
-    /// The working directory.
-    pub async fn pwd(&mut self) -> Result<String, Error> {
-        match self.run(Op::Pwd).await?.value {
-            OwnedValue::Path(p) => self.decode(&p),
-            _ => Err(Error::unreadable(OpKind::Pwd)),
-        }
-    }
-
-    /// Makes a directory; returns its path as the server names it (or `path`).
-    pub async fn mkd(&mut self, path: impl AsRef<[u8]>) -> Result<String, Error> {
-        let path = path.as_ref();
-        match self.run(Op::Mkd(path)).await?.value {
-            OwnedValue::Path(p) => self.decode(&p),
-            _ => self.decode(path),
-        }
-    }
-
-    /// Removes a directory.
-    pub async fn rmd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Rmd(path.as_ref())).await?.reply)
-    }
-
-    /// Deletes a file.
-    pub async fn delete(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Delete(path.as_ref())).await?.reply)
-    }
-
-    /// Renames a file or directory (RNFR, RNTO).
-    pub async fn rename(
-        &mut self,
-        from: impl AsRef<[u8]>,
-        to: impl AsRef<[u8]>,
-    ) -> Result<OwnedReply, Error> {
-        let (from, to) = (from.as_ref(), to.as_ref());
-        Ok(self.run(Op::Rename { from, to }).await?.reply)
-    }
-
-    /// A file's size (SIZE).
-    pub async fn size(&mut self, path: impl AsRef<[u8]>) -> Result<u64, Error> {
-        match self.run(Op::Size(path.as_ref())).await?.value {
-            OwnedValue::Size(n) => Ok(n),
-            _ => Err(Error::unreadable(OpKind::Size)),
-        }
-    }
-
-    /// A file's modification time (MDTM), UTC.
-    pub async fn mdtm(&mut self, path: impl AsRef<[u8]>) -> Result<FtpTime, Error> {
-        match self.run(Op::Mdtm(path.as_ref())).await?.value {
-            OwnedValue::Time(t) => Ok(t),
-            _ => Err(Error::unreadable(OpKind::Mdtm)),
-        }
-    }
-
-    /// A file's modification time as a `SystemTime`.
-    pub async fn modified(&mut self, path: impl AsRef<[u8]>) -> Result<SystemTime, Error> {
-        Ok(system_time(self.mdtm(path).await?))
-    }
-
-    /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
-    pub async fn set_mtime(
-        &mut self,
-        path: impl AsRef<[u8]>,
-        time: FtpTime,
-    ) -> Result<OwnedReply, Error> {
-        let path = path.as_ref();
-        Ok(self.run(Op::SetMtime { path, time }).await?.reply)
-    }
-
-    /// Asks FEAT again and returns what the server announces.
-    pub async fn features(&mut self) -> Result<&Capabilities, Error> {
-        self.run(Op::Feat).await?;
-        self.capabilities()
-            .ok_or_else(|| Error::unreadable(OpKind::Feat))
-    }
-
     /// What the server announced in FEAT after login, if it was asked.
     pub fn capabilities(&self) -> Option<&Capabilities> {
         self.driver_ref().session.capabilities()
-    }
-
-    /// `OPTS arguments`.
-    pub async fn opts(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Opts(arguments.as_ref())).await?.reply)
-    }
-
-    /// `SITE arguments`.
-    pub async fn site(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Site(arguments.as_ref())).await?.reply)
-    }
-
-    /// `NOOP`.
-    pub async fn noop(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Noop).await?.reply)
-    }
-
-    /// The server's system type (`SYST`), e.g. `UNIX Type: L8`.
-    pub async fn syst(&mut self) -> Result<String, Error> {
-        let reply = self.run(Op::Syst).await?.reply;
-        self.decode(reply.text())
-    }
-
-    /// `STAT [path]`: the server's status, or a listing over the control connection.
-    pub async fn stat(&mut self, path: Option<&str>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Stat(path.map(str::as_bytes))).await?.reply)
-    }
-
-    /// `HELP [command]`.
-    pub async fn help(&mut self, command: Option<&str>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Help(command.map(str::as_bytes))).await?.reply)
-    }
-
-    /// Sends a raw command line and returns its final reply; a 4xx/5xx is an error
-    /// (ftplib's `sendcmd`). A 3xx is returned: the caller runs the sequence.
-    pub async fn sendcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Raw(line.as_ref())).await?.reply)
-    }
-
-    /// Sends a raw command line and expects a 2xx (ftplib's `voidcmd`).
-    pub async fn voidcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        let reply = self.sendcmd(line).await?;
-        Error::require_completion(OpKind::Raw, reply)
     }
 
     /// Sends a raw command that opens a data connection (ftplib's `transfercmd`) and
@@ -560,14 +390,6 @@ impl Client {
     pub async fn mlsd(&mut self, path: Option<&str>) -> Result<Listing, Error> {
         let op = self.driver().submit(Op::Mlsd(path.map(str::as_bytes)))?;
         self.collect_listing(op, OpKind::Mlsd, Format::Mlsd).await
-    }
-
-    /// One entry's facts (MLST) over the control connection.
-    pub async fn mlst(&mut self, path: Option<&str>) -> Result<OwnedEntry, Error> {
-        match self.run(Op::Mlst(path.map(str::as_bytes))).await?.value {
-            OwnedValue::Entry(e) => Ok(e),
-            _ => Err(Error::unreadable(OpKind::Mlst)),
-        }
     }
 
     async fn collect_lines(&mut self, op: OpId, kind: OpKind) -> Result<Vec<Vec<u8>>, Error> {
