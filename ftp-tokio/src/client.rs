@@ -357,8 +357,7 @@ impl Client {
             if source.read_until(b'\n', &mut buf).await? == 0 {
                 break;
             }
-            let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            let text = ftp_core::listing::owned::strip_line_end(&buf);
             writer.write_all(text).await?;
             writer.write_all(b"\r\n").await?;
         }

@@ -417,3 +417,83 @@ async fn bad_arguments_are_refused_before_sending() {
     assert!(err.is_permanent());
     ftp.noop().await.expect("the session goes on");
 }
+
+/// The calls `exercise` leaves out: ASCII lines, raw data commands, STOU, the
+/// informational commands, anonymous login and CCC.
+#[tokio::test]
+async fn the_other_calls() {
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", server.addr().port());
+    let mut ftp = Client::connect(&address, Config::new().explicit_tls(tls_config(&pki)))
+        .await
+        .expect("connect");
+    ftp.login_anonymous().await.expect("anonymous");
+    let mut text = &b"first line\nsecond line\r\nno end"[..];
+    ftp.stor_lines("text", &mut text).await.expect("stor_lines");
+    assert_eq!(
+        server.fs().get("/text").as_deref(),
+        Some(&b"first line\r\nsecond line\r\nno end\r\n"[..])
+    );
+    let mut lines = Vec::new();
+    ftp.retr_lines("text", |l| lines.push(l.to_vec()))
+        .await
+        .expect("retr_lines");
+    assert_eq!(lines, [&b"first line"[..], b"second line", b"no end"]);
+
+    match ftp
+        .transfercmd("STOR raw", ftp_tokio::Direction::Upload, false)
+        .await
+        .expect("transfercmd")
+    {
+        ftp_tokio::DataStream::Upload(mut w) => {
+            w.write_all(b"raw bytes").await.expect("write");
+            w.finish().await.expect("finish");
+        }
+        other => panic!("an upload stream, got {other:?}"),
+    }
+    let mut back = Vec::new();
+    {
+        let stream = ftp
+            .transfercmd("RETR raw", ftp_tokio::Direction::Download, false)
+            .await
+            .expect("transfercmd");
+        let ftp_tokio::DataStream::Download(mut r) = stream else {
+            panic!("a download stream")
+        };
+        r.read_to_end(&mut back).await.expect("read");
+        r.finish().await.expect("finish");
+    }
+    assert_eq!(back, b"raw bytes");
+
+    let mut unique = ftp.stor_unique().await.expect("stou");
+    unique.write_all(b"unique").await.expect("write");
+    let done = unique.finish().await.expect("finish");
+    assert!(done.reply.code().is_completion());
+
+    assert!(!ftp.syst().await.expect("syst").is_empty());
+    ftp.stat(None).await.expect("stat");
+    ftp.help(None).await.expect("help");
+    assert!(ftp.features().await.expect("feat").lines().count() > 0);
+    ftp.voidcmd("NOOP").await.expect("voidcmd");
+    assert_eq!(
+        ftp.sendcmd("NOOP").await.expect("sendcmd").code().get(),
+        200
+    );
+    let raw = ftp.list_lines(None).await.expect("list_lines");
+    assert_eq!(raw.len(), 3);
+    ftp.modified("text").await.expect("modified");
+    // The in-memory server has no CCC: the refusal leaves the session secure and usable.
+    let refused = ftp.ccc().await.expect_err("CCC is not implemented");
+    assert_eq!(refused.code().map(|c| c.get()), Some(502));
+    assert!(ftp.is_secure());
+    let mut back = Vec::new();
+    ftp.retr_to("raw", &mut back)
+        .await
+        .expect("retr after the refusal");
+    assert_eq!(back, b"raw bytes");
+    ftp.quit().await.expect("quit");
+}

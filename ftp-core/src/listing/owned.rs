@@ -308,3 +308,17 @@ impl LineCollector {
         self.lines
     }
 }
+
+/// A line without its line end (`\n` or `\r\n`): what ASCII uploads (`stor_lines`) send
+/// before their CRLF.
+///
+/// ```
+/// use ftp_core::listing::owned::strip_line_end;
+/// assert_eq!(strip_line_end(b"one\r\n"), b"one");
+/// assert_eq!(strip_line_end(b"two\n"), b"two");
+/// assert_eq!(strip_line_end(b"three"), b"three");
+/// ```
+pub fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
