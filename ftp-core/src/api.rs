@@ -13,13 +13,19 @@
 #[macro_export]
 macro_rules! client_commands {
     (blocking) => {
-        $crate::client_commands!(@emit [] [?]);
+        $crate::client_commands!(@emit [] [?] []);
     };
     (async) => {
-        $crate::client_commands!(@emit [async] [.await?]);
+        $crate::client_commands!(@emit [async] [.await?] [
+            #[doc = ""]
+            #[doc = "Cancellation: once polled, the command is queued; dropping the future \
+                     leaves it to complete in the background, and the next call reads and \
+                     discards its reply before its own."]
+        ]);
     };
-    (@emit [$($asyncness:tt)*] [$($wait:tt)*]) => {
+    (@emit [$($asyncness:tt)*] [$($wait:tt)*] [$($cancel:tt)*]) => {
         /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
+        $($cancel)*
         pub $($asyncness)* fn login(
             &mut self,
             user: &str,
@@ -35,6 +41,7 @@ macro_rules! client_commands {
         }
 
         /// Logs in anonymously (RFC 1635).
+        $($cancel)*
         pub $($asyncness)* fn login_anonymous(
             &mut self,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
@@ -42,6 +49,7 @@ macro_rules! client_commands {
         }
 
         /// Logs in with an account for servers that ask for one (332).
+        $($cancel)*
         pub $($asyncness)* fn login_with_account(
             &mut self,
             user: &str,
@@ -58,6 +66,7 @@ macro_rules! client_commands {
         }
 
         /// Protects data connections from now on (`PBSZ 0`, `PROT P`).
+        $($cancel)*
         pub $($asyncness)* fn prot_p(
             &mut self,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
@@ -65,6 +74,7 @@ macro_rules! client_commands {
         }
 
         /// Sends data connections in the clear from now on (`PROT C`).
+        $($cancel)*
         pub $($asyncness)* fn prot_c(
             &mut self,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
@@ -72,6 +82,7 @@ macro_rules! client_commands {
         }
 
         /// Ends TLS on the control connection (`CCC`); data protection is unchanged.
+        $($cancel)*
         pub $($asyncness)* fn ccc(
             &mut self,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
@@ -79,6 +90,7 @@ macro_rules! client_commands {
         }
 
         /// Changes the working directory.
+        $($cancel)*
         pub $($asyncness)* fn cwd(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -87,6 +99,7 @@ macro_rules! client_commands {
         }
 
         /// Goes to the parent directory.
+        $($cancel)*
         pub $($asyncness)* fn cdup(
             &mut self,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
@@ -94,6 +107,7 @@ macro_rules! client_commands {
         }
 
         /// The working directory.
+        $($cancel)*
         pub $($asyncness)* fn pwd(&mut self) -> Result<String, $crate::driver::Error> {
             match self.run($crate::session::Op::Pwd)$($wait)*.value {
                 $crate::driver::OwnedValue::Path(p) => self.decode(&p),
@@ -102,6 +116,7 @@ macro_rules! client_commands {
         }
 
         /// Makes a directory; returns its path as the server names it (or `path`).
+        $($cancel)*
         pub $($asyncness)* fn mkd(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -114,6 +129,7 @@ macro_rules! client_commands {
         }
 
         /// Removes a directory.
+        $($cancel)*
         pub $($asyncness)* fn rmd(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -122,6 +138,7 @@ macro_rules! client_commands {
         }
 
         /// Deletes a file.
+        $($cancel)*
         pub $($asyncness)* fn delete(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -130,6 +147,7 @@ macro_rules! client_commands {
         }
 
         /// Renames a file or directory (RNFR, RNTO).
+        $($cancel)*
         pub $($asyncness)* fn rename(
             &mut self,
             from: impl AsRef<[u8]>,
@@ -143,6 +161,7 @@ macro_rules! client_commands {
         }
 
         /// A file's size (SIZE).
+        $($cancel)*
         pub $($asyncness)* fn size(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -154,6 +173,7 @@ macro_rules! client_commands {
         }
 
         /// A file's modification time (MDTM), UTC.
+        $($cancel)*
         pub $($asyncness)* fn mdtm(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -165,6 +185,7 @@ macro_rules! client_commands {
         }
 
         /// A file's modification time as a `SystemTime`.
+        $($cancel)*
         pub $($asyncness)* fn modified(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -173,6 +194,7 @@ macro_rules! client_commands {
         }
 
         /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
+        $($cancel)*
         pub $($asyncness)* fn set_mtime(
             &mut self,
             path: impl AsRef<[u8]>,
@@ -186,6 +208,7 @@ macro_rules! client_commands {
         }
 
         /// Asks FEAT again and returns what the server announces.
+        $($cancel)*
         pub $($asyncness)* fn features(
             &mut self,
         ) -> Result<&$crate::feat::Capabilities, $crate::driver::Error> {
@@ -195,6 +218,7 @@ macro_rules! client_commands {
         }
 
         /// `OPTS arguments`.
+        $($cancel)*
         pub $($asyncness)* fn opts(
             &mut self,
             arguments: impl AsRef<[u8]>,
@@ -203,6 +227,7 @@ macro_rules! client_commands {
         }
 
         /// `SITE arguments`.
+        $($cancel)*
         pub $($asyncness)* fn site(
             &mut self,
             arguments: impl AsRef<[u8]>,
@@ -211,6 +236,7 @@ macro_rules! client_commands {
         }
 
         /// `NOOP`.
+        $($cancel)*
         pub $($asyncness)* fn noop(
             &mut self,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
@@ -218,12 +244,14 @@ macro_rules! client_commands {
         }
 
         /// The server's system type (`SYST`), e.g. `UNIX Type: L8`.
+        $($cancel)*
         pub $($asyncness)* fn syst(&mut self) -> Result<String, $crate::driver::Error> {
             let reply = self.run($crate::session::Op::Syst)$($wait)*.reply;
             self.decode(reply.text())
         }
 
         /// `STAT [path]`: the server's status, or a listing over the control connection.
+        $($cancel)*
         pub $($asyncness)* fn stat(
             &mut self,
             path: Option<&str>,
@@ -232,6 +260,7 @@ macro_rules! client_commands {
         }
 
         /// `HELP [command]`.
+        $($cancel)*
         pub $($asyncness)* fn help(
             &mut self,
             command: Option<&str>,
@@ -241,6 +270,7 @@ macro_rules! client_commands {
 
         /// Sends a raw command line and returns its final reply; a 4xx/5xx is an error
         /// (ftplib's `sendcmd`). A 3xx is returned: the caller runs the sequence.
+        $($cancel)*
         pub $($asyncness)* fn sendcmd(
             &mut self,
             line: impl AsRef<[u8]>,
@@ -249,6 +279,7 @@ macro_rules! client_commands {
         }
 
         /// Sends a raw command line and expects a 2xx (ftplib's `voidcmd`).
+        $($cancel)*
         pub $($asyncness)* fn voidcmd(
             &mut self,
             line: impl AsRef<[u8]>,
@@ -258,6 +289,7 @@ macro_rules! client_commands {
         }
 
         /// One entry's facts (MLST) over the control connection.
+        $($cancel)*
         pub $($asyncness)* fn mlst(
             &mut self,
             path: Option<&str>,

@@ -203,6 +203,10 @@ impl Client {
 
     /// Sends a raw command that opens a data connection (ftplib's `transfercmd`) and
     /// returns the data stream: read it for a download, write it for an upload.
+    ///
+    /// Cancellation: dropping this future before it returns the stream aborts the transfer
+    /// (dequeued if not started, else its data connection closed and ABOR sent with the
+    /// next call, which settles the abort first).
     pub async fn transfercmd(
         &mut self,
         line: impl AsRef<[u8]>,
@@ -221,11 +225,19 @@ impl Client {
     /// Downloads a file: returns a reader. Read it to the end, then
     /// [`finish`](DataReader::finish) for the server's final reply; dropping it early
     /// aborts the transfer (ABOR) and leaves the session usable.
+    ///
+    /// Cancellation: dropping this future before it returns the stream aborts the transfer
+    /// (dequeued if not started, else its data connection closed and ABOR sent with the
+    /// next call, which settles the abort first).
     pub async fn retr(&mut self, path: impl AsRef<[u8]>) -> Result<DataReader<'_>, Error> {
         self.retr_from(path, 0).await
     }
 
     /// Downloads a file from byte `offset` on (REST): resumes a download.
+    ///
+    /// Cancellation: dropping this future before it returns the stream aborts the transfer
+    /// (dequeued if not started, else its data connection closed and ABOR sent with the
+    /// next call, which settles the abort first).
     pub async fn retr_from(
         &mut self,
         path: impl AsRef<[u8]>,
@@ -242,6 +254,10 @@ impl Client {
     }
 
     /// Downloads a file into `sink`; returns the bytes written.
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
+    /// A local file may hold a partial download, the server a partial upload.
     pub async fn retr_to<W: AsyncWrite + Unpin + ?Sized>(
         &mut self,
         path: impl AsRef<[u8]>,
@@ -257,11 +273,19 @@ impl Client {
     /// Uploads a file: returns a writer. Write the content, then
     /// [`finish`](DataWriter::finish) (close_notify, FIN, the server's 226); dropping it
     /// without `finish` aborts the upload.
+    ///
+    /// Cancellation: dropping this future before it returns the stream aborts the transfer
+    /// (dequeued if not started, else its data connection closed and ABOR sent with the
+    /// next call, which settles the abort first).
     pub async fn stor(&mut self, path: impl AsRef<[u8]>) -> Result<DataWriter<'_>, Error> {
         self.stor_mode(path.as_ref(), StoreMode::Replace, 0).await
     }
 
     /// Resumes an upload at `offset` (REST + STOR).
+    ///
+    /// Cancellation: dropping this future before it returns the stream aborts the transfer
+    /// (dequeued if not started, else its data connection closed and ABOR sent with the
+    /// next call, which settles the abort first).
     pub async fn stor_at(
         &mut self,
         path: impl AsRef<[u8]>,
@@ -272,11 +296,19 @@ impl Client {
     }
 
     /// Appends to a file (APPE).
+    ///
+    /// Cancellation: dropping this future before it returns the stream aborts the transfer
+    /// (dequeued if not started, else its data connection closed and ABOR sent with the
+    /// next call, which settles the abort first).
     pub async fn append(&mut self, path: impl AsRef<[u8]>) -> Result<DataWriter<'_>, Error> {
         self.stor_mode(path.as_ref(), StoreMode::Append, 0).await
     }
 
     /// Uploads under a name the server picks (STOU); the final reply names it.
+    ///
+    /// Cancellation: dropping this future before it returns the stream aborts the transfer
+    /// (dequeued if not started, else its data connection closed and ABOR sent with the
+    /// next call, which settles the abort first).
     pub async fn stor_unique(&mut self) -> Result<DataWriter<'_>, Error> {
         self.stor_mode(b"", StoreMode::Unique, 0).await
     }
@@ -292,6 +324,10 @@ impl Client {
     }
 
     /// Uploads everything `source` yields; returns the bytes sent.
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
+    /// A local file may hold a partial download, the server a partial upload.
     pub async fn stor_from<R: AsyncRead + Unpin + ?Sized>(
         &mut self,
         path: impl AsRef<[u8]>,
@@ -304,6 +340,10 @@ impl Client {
     }
 
     /// Appends everything `source` yields; returns the bytes sent.
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
+    /// A local file may hold a partial download, the server a partial upload.
     pub async fn append_from<R: AsyncRead + Unpin + ?Sized>(
         &mut self,
         path: impl AsRef<[u8]>,
@@ -317,6 +357,10 @@ impl Client {
 
     /// Downloads a text file in ASCII mode (TYPE A), one line at a time without its line
     /// end (ftplib's `retrlines`).
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
+    /// A local file may hold a partial download, the server a partial upload.
     pub async fn retr_lines(
         &mut self,
         path: impl AsRef<[u8]>,
@@ -339,6 +383,10 @@ impl Client {
 
     /// Uploads text lines in ASCII mode (TYPE A), each sent with CRLF (ftplib's
     /// `storlines`).
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
+    /// A local file may hold a partial download, the server a partial upload.
     pub async fn stor_lines<R: AsyncBufRead + Unpin + ?Sized>(
         &mut self,
         path: impl AsRef<[u8]>,
@@ -366,18 +414,27 @@ impl Client {
 
     /// Lists a directory (LIST) and parses each line (Unix, DOS/IIS, EPLF, VMS, MLSD
     /// shapes, detected). Lines no parser understands are in [`Listing::unparsed`].
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn list(&mut self, path: Option<&str>) -> Result<Listing, Error> {
         let op = self.driver().submit(Op::List(path.map(str::as_bytes)))?;
         self.collect_listing(op, OpKind::List, Format::Auto).await
     }
 
     /// The raw lines of a LIST (line ends removed).
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn list_lines(&mut self, path: Option<&str>) -> Result<Vec<Vec<u8>>, Error> {
         let op = self.driver().submit(Op::List(path.map(str::as_bytes)))?;
         self.collect_lines(op, OpKind::List).await
     }
 
     /// Names in a directory (NLST).
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, Error> {
         let op = self.driver().submit(Op::Nlst(path.map(str::as_bytes)))?;
         let lines = self.collect_lines(op, OpKind::Nlst).await?;
@@ -386,6 +443,9 @@ impl Client {
     }
 
     /// A directory's machine-readable listing (MLSD, RFC 3659).
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn mlsd(&mut self, path: Option<&str>) -> Result<Listing, Error> {
         let op = self.driver().submit(Op::Mlsd(path.map(str::as_bytes)))?;
         self.collect_listing(op, OpKind::Mlsd, Format::Mlsd).await
