@@ -447,6 +447,95 @@ mod error {
         }
     }
 
+    impl Error {
+        /// A completed op whose value could not be read from its reply.
+        pub fn unreadable(kind: OpKind) -> Self {
+            Error::Protocol {
+                kind,
+                error: OpError::Parse(crate::ParseError::Missing { what: "the value" }),
+            }
+        }
+
+        /// `reply` must be a completion (2xx), as ftplib's `voidcmd` wants; a 1xx/3xx is
+        /// a protocol error of `kind`.
+        pub fn require_completion(kind: OpKind, reply: OwnedReply) -> Result<OwnedReply, Error> {
+            if reply.code().is_completion() {
+                Ok(reply)
+            } else {
+                Err(Error::Protocol {
+                    kind,
+                    error: OpError::UnexpectedReply {
+                        kind,
+                        code: reply.code(),
+                    },
+                })
+            }
+        }
+
+        /// This error as an `io::Error` for a data stream's `read`/`write` (the kind says
+        /// timeout, truncation or the I/O error's own kind; the text is the error's).
+        pub fn to_io_error(&self) -> io::Error {
+            let kind = match self {
+                Error::Io(io) => io.kind(),
+                Error::Timeout(_) => io::ErrorKind::TimedOut,
+                Error::Protocol { .. } => io::ErrorKind::UnexpectedEof,
+                _ => io::ErrorKind::Other,
+            };
+            io::Error::new(kind, alloc::string::ToString::to_string(self))
+        }
+    }
+
+    /// Decodes a name the server sent (a path, a listing name) with `encoding`.
+    pub fn decode_name(
+        encoding: crate::config::Encoding,
+        bytes: &[u8],
+    ) -> Result<alloc::string::String, Error> {
+        encoding.decode(bytes).ok_or_else(|| {
+            Error::Io(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a name is not valid UTF-8",
+            ))
+        })
+    }
+
+    /// The host part of `host:port` / `[v6]:port`: the name TLS certificates are checked
+    /// against.
+    ///
+    /// ```
+    /// use ftp_core::driver::host_of;
+    /// assert_eq!(host_of("ftp.example.com:21"), "ftp.example.com");
+    /// assert_eq!(host_of("[::1]:21"), "::1");
+    /// ```
+    pub fn host_of(address: &str) -> &str {
+        if let Some(rest) = address.strip_prefix('[') {
+            return rest.split(']').next().unwrap_or(rest);
+        }
+        match address.rsplit_once(':') {
+            Some((host, _)) => host,
+            None => address,
+        }
+    }
+
+    /// Now, UTC, for the year of listing dates that leave it out.
+    pub fn now_utc() -> crate::FtpTime {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        crate::FtpTime::from_unix_timestamp(secs).unwrap_or(crate::FtpTime::UNIX_EPOCH)
+    }
+
+    /// An MDTM time as a `SystemTime`.
+    pub fn system_time(t: crate::FtpTime) -> std::time::SystemTime {
+        let secs = t.unix_timestamp();
+        let epoch = std::time::UNIX_EPOCH;
+        if secs >= 0 {
+            epoch + std::time::Duration::from_secs(secs as u64)
+        } else {
+            epoch - std::time::Duration::from_secs(secs.unsigned_abs())
+        }
+    }
+
     impl From<SubmitError> for Error {
         fn from(e: SubmitError) -> Self {
             match e {
@@ -485,4 +574,4 @@ mod error {
 }
 
 #[cfg(feature = "std")]
-pub use error::{Error, Timeout};
+pub use error::{Error, Timeout, decode_name, host_of, now_utc, system_time};

@@ -57,6 +57,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod api;
 pub mod command;
 #[cfg(feature = "std")]
 pub mod config;

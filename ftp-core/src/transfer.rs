@@ -73,6 +73,21 @@ pub struct DataEnd {
     pub clean: bool,
 }
 
+/// The addresses to try binding, in order, for an active-mode listener
+/// ([`Action::ListenData`](crate::session::Action::ListenData)): `ip` with any port, or
+/// each port of the configured range. Both adapters bind in this order.
+///
+/// ```
+/// use ftp_core::transfer::listen_addrs;
+/// let ip = "127.0.0.1".parse().unwrap();
+/// assert_eq!(listen_addrs(ip, None).map(|a| a.port()).collect::<Vec<_>>(), [0]);
+/// assert_eq!(listen_addrs(ip, Some((5000, 5002))).count(), 3);
+/// ```
+pub fn listen_addrs(ip: IpAddr, ports: Option<(u16, u16)>) -> impl Iterator<Item = SocketAddr> {
+    let (first, last) = ports.unwrap_or((0, 0));
+    (first..=last).map(move |port| SocketAddr::new(ip, port))
+}
+
 /// Why a data channel failed, as its driver saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -2,14 +2,13 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::time::{Instant as StdInstant, SystemTime, UNIX_EPOCH};
+use std::time::Instant as StdInstant;
 
-use ftp_core::FtpTime;
 use ftp_core::config::Config;
-use ftp_core::driver::{Completion, Error, OwnedValue, Progress, Timeout};
+use ftp_core::driver::{Completion, Error, Progress, Timeout, decode_name, host_of, now_utc};
 use ftp_core::feat::Capabilities;
-use ftp_core::listing::owned::{ListingStream, OwnedEntry};
-use ftp_core::listing::{Format, ListingParser, ParsedLine};
+use ftp_core::listing::owned::{LineCollector, Listing, ListingCollector};
+use ftp_core::listing::{Format, ListingParser};
 use ftp_core::reply::OwnedReply;
 use ftp_core::session::{Client as Session, Instant, Op, OpId, OpKind, TlsMode};
 use ftp_core::transfer::{ControlAddresses, Direction, StoreMode};
@@ -19,15 +18,6 @@ use crate::transfer::{DataReader, DataStream, DataWriter};
 
 /// A progress observer: called with the bytes moved so far and the total when known.
 pub type ProgressFn = Box<dyn FnMut(Progress) + Send>;
-
-/// A listing: the entries, and every line that is not one (never dropped silently).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Listing {
-    /// The entries, in the server's order.
-    pub entries: Vec<OwnedEntry>,
-    /// Lines no parser understood, as sent (line end removed).
-    pub unparsed: Vec<Vec<u8>>,
-}
 
 /// A blocking FTP or FTPS session. See the [crate docs](crate).
 pub struct Client {
@@ -149,221 +139,19 @@ impl Client {
     }
 
     fn decode(&self, bytes: &[u8]) -> Result<String, Error> {
-        self.driver
-            .config
-            .get_encoding()
-            .decode(bytes)
-            .ok_or_else(|| {
-                Error::Io(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    "a name is not valid UTF-8",
-                ))
-            })
+        decode_name(self.driver.config.get_encoding(), bytes)
     }
 
-    /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
-    pub fn login(&mut self, user: &str, password: &str) -> Result<OwnedReply, Error> {
-        self.login_with_account(user, password, None)
-    }
-
-    /// Logs in anonymously (RFC 1635).
-    pub fn login_anonymous(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ANONYMOUS)?.reply)
-    }
-
-    /// Logs in with an account for servers that ask for one (332).
-    pub fn login_with_account(
-        &mut self,
-        user: &str,
-        password: &str,
-        account: Option<&str>,
-    ) -> Result<OwnedReply, Error> {
-        Ok(self
-            .run(Op::Login {
-                user: user.as_bytes(),
-                password: password.as_bytes(),
-                account: account.map(str::as_bytes),
-            })?
-            .reply)
-    }
-
-    /// Protects data connections from now on (`PBSZ 0`, `PROT P`).
-    pub fn prot_p(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ProtectData(true))?.reply)
-    }
-
-    /// Sends data connections in the clear from now on (`PROT C`).
-    pub fn prot_c(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::ProtectData(false))?.reply)
-    }
-
-    /// Ends TLS on the control connection (`CCC`); data protection is unchanged.
-    pub fn ccc(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Ccc)?.reply)
-    }
+    ftp_core::client_commands!(blocking);
 
     /// Whether the control connection runs TLS.
     pub fn is_secure(&self) -> bool {
         self.driver.control_is_tls()
     }
 
-    /// Changes the working directory.
-    pub fn cwd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Cwd(path.as_ref()))?.reply)
-    }
-
-    /// Goes to the parent directory.
-    pub fn cdup(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Cdup)?.reply)
-    }
-
-    /// The working directory.
-    pub fn pwd(&mut self) -> Result<String, Error> {
-        match self.run(Op::Pwd)?.value {
-            OwnedValue::Path(p) => self.decode(&p),
-            _ => Err(unreadable(OpKind::Pwd)),
-        }
-    }
-
-    /// Makes a directory; returns its path as the server names it (or `path`).
-    pub fn mkd(&mut self, path: impl AsRef<[u8]>) -> Result<String, Error> {
-        let path = path.as_ref();
-        match self.run(Op::Mkd(path))?.value {
-            OwnedValue::Path(p) => self.decode(&p),
-            _ => self.decode(path),
-        }
-    }
-
-    /// Removes a directory.
-    pub fn rmd(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Rmd(path.as_ref()))?.reply)
-    }
-
-    /// Deletes a file.
-    pub fn delete(&mut self, path: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Delete(path.as_ref()))?.reply)
-    }
-
-    /// Renames a file or directory (RNFR, RNTO).
-    pub fn rename(
-        &mut self,
-        from: impl AsRef<[u8]>,
-        to: impl AsRef<[u8]>,
-    ) -> Result<OwnedReply, Error> {
-        Ok(self
-            .run(Op::Rename {
-                from: from.as_ref(),
-                to: to.as_ref(),
-            })?
-            .reply)
-    }
-
-    /// A file's size (SIZE).
-    pub fn size(&mut self, path: impl AsRef<[u8]>) -> Result<u64, Error> {
-        match self.run(Op::Size(path.as_ref()))?.value {
-            OwnedValue::Size(n) => Ok(n),
-            _ => Err(unreadable(OpKind::Size)),
-        }
-    }
-
-    /// A file's modification time (MDTM), UTC.
-    pub fn mdtm(&mut self, path: impl AsRef<[u8]>) -> Result<FtpTime, Error> {
-        match self.run(Op::Mdtm(path.as_ref()))?.value {
-            OwnedValue::Time(t) => Ok(t),
-            _ => Err(unreadable(OpKind::Mdtm)),
-        }
-    }
-
-    /// A file's modification time as a `SystemTime`.
-    pub fn modified(&mut self, path: impl AsRef<[u8]>) -> Result<SystemTime, Error> {
-        let t = self.mdtm(path)?;
-        let secs = t.unix_timestamp();
-        Ok(if secs >= 0 {
-            UNIX_EPOCH + std::time::Duration::from_secs(secs as u64)
-        } else {
-            UNIX_EPOCH - std::time::Duration::from_secs(secs.unsigned_abs())
-        })
-    }
-
-    /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
-    pub fn set_mtime(
-        &mut self,
-        path: impl AsRef<[u8]>,
-        time: FtpTime,
-    ) -> Result<OwnedReply, Error> {
-        Ok(self
-            .run(Op::SetMtime {
-                path: path.as_ref(),
-                time,
-            })?
-            .reply)
-    }
-
-    /// Asks FEAT again and returns what the server announces.
-    pub fn features(&mut self) -> Result<&Capabilities, Error> {
-        self.run(Op::Feat)?;
-        self.driver
-            .session
-            .capabilities()
-            .ok_or_else(|| unreadable(OpKind::Feat))
-    }
-
     /// What the server announced in FEAT after login, if it was asked.
     pub fn capabilities(&self) -> Option<&Capabilities> {
         self.driver.session.capabilities()
-    }
-
-    /// `OPTS arguments`.
-    pub fn opts(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Opts(arguments.as_ref()))?.reply)
-    }
-
-    /// `SITE arguments`.
-    pub fn site(&mut self, arguments: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Site(arguments.as_ref()))?.reply)
-    }
-
-    /// `NOOP`.
-    pub fn noop(&mut self) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Noop)?.reply)
-    }
-
-    /// The server's system type (`SYST`), e.g. `UNIX Type: L8`.
-    pub fn syst(&mut self) -> Result<String, Error> {
-        let reply = self.run(Op::Syst)?.reply;
-        self.decode(reply.text())
-    }
-
-    /// `STAT [path]`: the server's status, or a listing over the control connection.
-    pub fn stat(&mut self, path: Option<&str>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Stat(path.map(str::as_bytes)))?.reply)
-    }
-
-    /// `HELP [command]`.
-    pub fn help(&mut self, command: Option<&str>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Help(command.map(str::as_bytes)))?.reply)
-    }
-
-    /// Sends a raw command line and returns its final reply; a 4xx/5xx is an error
-    /// (ftplib's `sendcmd`). A 3xx is returned: the caller runs the sequence.
-    pub fn sendcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        Ok(self.run(Op::Raw(line.as_ref()))?.reply)
-    }
-
-    /// Sends a raw command line and expects a 2xx (ftplib's `voidcmd`).
-    pub fn voidcmd(&mut self, line: impl AsRef<[u8]>) -> Result<OwnedReply, Error> {
-        let reply = self.sendcmd(line)?;
-        if reply.code().is_completion() {
-            Ok(reply)
-        } else {
-            Err(Error::Protocol {
-                kind: OpKind::Raw,
-                error: ftp_core::session::OpError::UnexpectedReply {
-                    kind: OpKind::Raw,
-                    code: reply.code(),
-                },
-            })
-        }
     }
 
     /// Sends a raw command that opens a data connection (ftplib's `transfercmd`) and
@@ -523,8 +311,7 @@ impl Client {
             if source.read_until(b'\n', &mut buf)? == 0 {
                 break;
             }
-            let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            let text = ftp_core::listing::owned::strip_line_end(&buf);
             writer.write_all(text)?;
             writer.write_all(b"\r\n")?;
         }
@@ -561,29 +348,19 @@ impl Client {
         self.collect_listing(op, OpKind::Mlsd, Format::Mlsd)
     }
 
-    /// One entry's facts (MLST) over the control connection.
-    pub fn mlst(&mut self, path: Option<&str>) -> Result<OwnedEntry, Error> {
-        match self.run(Op::Mlst(path.map(str::as_bytes)))?.value {
-            OwnedValue::Entry(e) => Ok(e),
-            _ => Err(unreadable(OpKind::Mlst)),
-        }
-    }
-
     fn collect_lines(
         &mut self,
         op: ftp_core::session::OpId,
         kind: OpKind,
     ) -> Result<Vec<Vec<u8>>, Error> {
         let mut reader = DataReader::open(self, op, kind, None)?;
-        let mut lines = Vec::new();
-        let mut buffer = ftp_core::listing::owned::LineBuffer::new();
+        let mut lines = LineCollector::new();
         reader.for_each_chunk(|chunk| {
-            buffer.push(chunk, |l| lines.push(l.to_vec()));
+            lines.push(chunk);
             Ok(())
         })?;
-        buffer.finish(|l| lines.push(l.to_vec()));
         reader.finish()?;
-        Ok(lines)
+        Ok(lines.finish())
     }
 
     fn collect_listing(
@@ -593,21 +370,14 @@ impl Client {
         format: Format,
     ) -> Result<Listing, Error> {
         let parser = ListingParser::new(now_utc()).with_format(format);
-        let mut stream = ListingStream::new(parser);
-        let mut listing = Listing::default();
-        let mut keep = |line: ParsedLine<'_>| match line {
-            ParsedLine::Entry(e) => listing.entries.push(OwnedEntry::from(&e)),
-            ParsedLine::Unparsed(raw) => listing.unparsed.push(raw.to_vec()),
-            _ => {}
-        };
+        let mut listing = ListingCollector::new(parser);
         let mut reader = DataReader::open(self, op, kind, None)?;
         reader.for_each_chunk(|chunk| {
-            stream.push(chunk, &mut keep);
+            listing.push(chunk);
             Ok(())
         })?;
-        stream.finish(&mut keep);
         reader.finish()?;
-        Ok(listing)
+        Ok(listing.finish())
     }
 
     /// Ends the session politely (QUIT) and closes the connection.
@@ -655,33 +425,4 @@ impl Drop for Client {
         }
         self.driver.close();
     }
-}
-
-fn unreadable(kind: OpKind) -> Error {
-    Error::Protocol {
-        kind,
-        error: ftp_core::session::OpError::Parse(ftp_core::ParseError::Missing {
-            what: "the value",
-        }),
-    }
-}
-
-/// The host part of `host:port` / `[v6]:port`.
-fn host_of(address: &str) -> &str {
-    if let Some(rest) = address.strip_prefix('[') {
-        return rest.split(']').next().unwrap_or(rest);
-    }
-    match address.rsplit_once(':') {
-        Some((host, _)) => host,
-        None => address,
-    }
-}
-
-/// Now, UTC, for the year of listing dates that leave it out.
-fn now_utc() -> FtpTime {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    FtpTime::from_unix_timestamp(secs).unwrap_or(FtpTime::UNIX_EPOCH)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant as StdInstant};
 
 use ftp_core::command::redact_line;
@@ -478,17 +478,12 @@ impl Driver {
 
 /// Binds a listener on `ip`, on a port of `ports` if given.
 fn listen(ip: std::net::IpAddr, ports: Option<(u16, u16)>) -> io::Result<TcpListener> {
-    match ports {
-        None => TcpListener::bind(SocketAddr::new(ip, 0)),
-        Some((first, last)) => {
-            let mut last_error = io::Error::from(ErrorKind::AddrInUse);
-            for port in first..=last {
-                match TcpListener::bind(SocketAddr::new(ip, port)) {
-                    Ok(l) => return Ok(l),
-                    Err(e) => last_error = e,
-                }
-            }
-            Err(last_error)
+    let mut last_error = io::Error::from(ErrorKind::AddrInUse);
+    for addr in ftp_core::transfer::listen_addrs(ip, ports) {
+        match TcpListener::bind(addr) {
+            Ok(l) => return Ok(l),
+            Err(e) => last_error = e,
         }
     }
+    Err(last_error)
 }

@@ -50,14 +50,14 @@ mod driver;
 mod stream;
 mod transfer;
 
-pub use client::{Client, Listing, ProgressFn};
+pub use client::{Client, ProgressFn};
 pub use transfer::{DataReader, DataStream, DataWriter};
 
 pub use ftp_core;
 pub use ftp_core::FtpTime;
 pub use ftp_core::config::{Config, Encoding};
 pub use ftp_core::driver::{Completion, Error, OwnedValue, Progress, Timeout};
-pub use ftp_core::listing::owned::{OwnedEntry, OwnedKind};
+pub use ftp_core::listing::owned::{Listing, OwnedEntry, OwnedKind};
 pub use ftp_core::reply::{OwnedReply, ReplyCode};
 pub use ftp_core::session::OpKind;
 pub use ftp_core::tls::TlsConfig;

@@ -162,13 +162,7 @@ impl<'a> Transfer<'a> {
 }
 
 fn to_io(e: &Error) -> io::Error {
-    let kind = match e {
-        Error::Io(io) => io.kind(),
-        Error::Timeout(_) => ErrorKind::TimedOut,
-        Error::Protocol { .. } => ErrorKind::UnexpectedEof,
-        _ => ErrorKind::Other,
-    };
-    io::Error::new(kind, e.to_string())
+    e.to_io_error()
 }
 
 /// A download in progress. Read it to the end (`Ok(0)` comes only once the transfer is

@@ -220,3 +220,105 @@ impl ListingStream {
         &self.parser
     }
 }
+
+/// A listing: the entries, and every line that is not one (never dropped silently).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// The entries, in the server's order.
+    pub entries: Vec<OwnedEntry>,
+    /// Lines no parser understood, as sent (line end removed).
+    pub unparsed: Vec<Vec<u8>>,
+}
+
+/// Builds a [`Listing`] from the chunks of a listing's data connection (what both
+/// adapters' `list`/`mlsd` do).
+///
+/// ```
+/// use ftp_core::FtpTime;
+/// use ftp_core::listing::ListingParser;
+/// use ftp_core::listing::owned::ListingCollector;
+///
+/// let mut collector = ListingCollector::new(ListingParser::new(FtpTime::new(2024, 3, 1, 0, 0, 0)?));
+/// collector.push(b"-rw-r--r-- 1 u g 5 Jan 1 2024 a\r\n??");
+/// let listing = collector.finish();
+/// assert_eq!(listing.entries.len(), 1);
+/// assert_eq!(listing.unparsed, [b"??".to_vec()]);
+/// # Ok::<(), ftp_core::ParseError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ListingCollector {
+    stream: ListingStream,
+    listing: Listing,
+}
+
+impl ListingCollector {
+    /// A collector classifying lines with `parser`.
+    pub fn new(parser: ListingParser) -> Self {
+        ListingCollector {
+            stream: ListingStream::new(parser),
+            listing: Listing::default(),
+        }
+    }
+
+    /// Takes the lines `chunk` completes.
+    pub fn push(&mut self, chunk: &[u8]) {
+        let listing = &mut self.listing;
+        self.stream.push(chunk, |line| keep(listing, line));
+    }
+
+    /// The listing ended: the last line, and the listing.
+    pub fn finish(mut self) -> Listing {
+        let listing = &mut self.listing;
+        self.stream.finish(|line| keep(listing, line));
+        self.listing
+    }
+}
+
+fn keep(listing: &mut Listing, line: ParsedLine<'_>) {
+    match line {
+        ParsedLine::Entry(e) => listing.entries.push(OwnedEntry::from(&e)),
+        ParsedLine::Unparsed(raw) => listing.unparsed.push(raw.to_vec()),
+        _ => {}
+    }
+}
+
+/// Collects the lines of a data connection (NLST, raw LIST lines), line ends removed.
+#[derive(Debug, Clone, Default)]
+pub struct LineCollector {
+    buffer: LineBuffer,
+    lines: Vec<Vec<u8>>,
+}
+
+impl LineCollector {
+    /// An empty collector.
+    pub fn new() -> Self {
+        LineCollector::default()
+    }
+
+    /// Takes the lines `chunk` completes.
+    pub fn push(&mut self, chunk: &[u8]) {
+        let lines = &mut self.lines;
+        self.buffer.push(chunk, |l| lines.push(l.to_vec()));
+    }
+
+    /// The data ended: the last line, and all lines.
+    pub fn finish(mut self) -> Vec<Vec<u8>> {
+        let lines = &mut self.lines;
+        self.buffer.finish(|l| lines.push(l.to_vec()));
+        self.lines
+    }
+}
+
+/// A line without its line end (`\n` or `\r\n`): what ASCII uploads (`stor_lines`) send
+/// before their CRLF.
+///
+/// ```
+/// use ftp_core::listing::owned::strip_line_end;
+/// assert_eq!(strip_line_end(b"one\r\n"), b"one");
+/// assert_eq!(strip_line_end(b"two\n"), b"two");
+/// assert_eq!(strip_line_end(b"three"), b"three");
+/// ```
+pub fn strip_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}

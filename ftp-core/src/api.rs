@@ -1,0 +1,303 @@
+//! The command methods both adapters offer, written once: [`client_commands!`] expands to
+//! ftplib's one-command calls (`cwd`, `size`, `login`, …) inside an adapter's `impl
+//! Client`, blocking or `async`. Which op each method submits and which value of the
+//! completion it returns is decided here, so `ftp-std` and `ftp-tokio` cannot drift
+//! apart.
+//!
+//! The adapter's `impl` must provide `run(&mut self, Op<'_>) -> Result<Completion, Error>`
+//! (an `async fn` for the async form), `decode(&self, &[u8]) -> Result<String, Error>`
+//! and `capabilities(&self) -> Option<&Capabilities>`.
+
+/// Expands to the one-command methods of an adapter's client: `client_commands!(blocking)`
+/// or `client_commands!(async)`. See the [module docs](crate::api).
+#[macro_export]
+macro_rules! client_commands {
+    (blocking) => {
+        $crate::client_commands!(@emit [] [?] []);
+    };
+    (async) => {
+        $crate::client_commands!(@emit [async] [.await?] [
+            #[doc = ""]
+            #[doc = "Cancellation: once polled, the command is queued; dropping the future \
+                     leaves it to complete in the background, and the next call reads and \
+                     discards its reply before its own."]
+        ]);
+    };
+    (@emit [$($asyncness:tt)*] [$($wait:tt)*] [$($cancel:tt)*]) => {
+        /// Logs in (USER, PASS, and ACCT if the server asks and `account` is given).
+        $($cancel)*
+        pub $($asyncness)* fn login(
+            &mut self,
+            user: &str,
+            password: &str,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self
+                .run($crate::session::Op::Login {
+                    user: user.as_bytes(),
+                    password: password.as_bytes(),
+                    account: None,
+                })$($wait)*
+                .reply)
+        }
+
+        /// Logs in anonymously (RFC 1635).
+        $($cancel)*
+        pub $($asyncness)* fn login_anonymous(
+            &mut self,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::ANONYMOUS)$($wait)*.reply)
+        }
+
+        /// Logs in with an account for servers that ask for one (332).
+        $($cancel)*
+        pub $($asyncness)* fn login_with_account(
+            &mut self,
+            user: &str,
+            password: &str,
+            account: Option<&str>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self
+                .run($crate::session::Op::Login {
+                    user: user.as_bytes(),
+                    password: password.as_bytes(),
+                    account: account.map(str::as_bytes),
+                })$($wait)*
+                .reply)
+        }
+
+        /// Protects data connections from now on (`PBSZ 0`, `PROT P`).
+        $($cancel)*
+        pub $($asyncness)* fn prot_p(
+            &mut self,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::ProtectData(true))$($wait)*.reply)
+        }
+
+        /// Sends data connections in the clear from now on (`PROT C`).
+        $($cancel)*
+        pub $($asyncness)* fn prot_c(
+            &mut self,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::ProtectData(false))$($wait)*.reply)
+        }
+
+        /// Ends TLS on the control connection (`CCC`); data protection is unchanged.
+        $($cancel)*
+        pub $($asyncness)* fn ccc(
+            &mut self,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Ccc)$($wait)*.reply)
+        }
+
+        /// Changes the working directory.
+        $($cancel)*
+        pub $($asyncness)* fn cwd(
+            &mut self,
+            path: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Cwd(path.as_ref()))$($wait)*.reply)
+        }
+
+        /// Goes to the parent directory.
+        $($cancel)*
+        pub $($asyncness)* fn cdup(
+            &mut self,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Cdup)$($wait)*.reply)
+        }
+
+        /// The working directory.
+        $($cancel)*
+        pub $($asyncness)* fn pwd(&mut self) -> Result<String, $crate::driver::Error> {
+            match self.run($crate::session::Op::Pwd)$($wait)*.value {
+                $crate::driver::OwnedValue::Path(p) => self.decode(&p),
+                _ => Err($crate::driver::Error::unreadable($crate::session::OpKind::Pwd)),
+            }
+        }
+
+        /// Makes a directory; returns its path as the server names it (or `path`).
+        $($cancel)*
+        pub $($asyncness)* fn mkd(
+            &mut self,
+            path: impl AsRef<[u8]>,
+        ) -> Result<String, $crate::driver::Error> {
+            let path = path.as_ref();
+            match self.run($crate::session::Op::Mkd(path))$($wait)*.value {
+                $crate::driver::OwnedValue::Path(p) => self.decode(&p),
+                _ => self.decode(path),
+            }
+        }
+
+        /// Removes a directory.
+        $($cancel)*
+        pub $($asyncness)* fn rmd(
+            &mut self,
+            path: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Rmd(path.as_ref()))$($wait)*.reply)
+        }
+
+        /// Deletes a file.
+        $($cancel)*
+        pub $($asyncness)* fn delete(
+            &mut self,
+            path: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Delete(path.as_ref()))$($wait)*.reply)
+        }
+
+        /// Renames a file or directory (RNFR, RNTO).
+        $($cancel)*
+        pub $($asyncness)* fn rename(
+            &mut self,
+            from: impl AsRef<[u8]>,
+            to: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            let op = $crate::session::Op::Rename {
+                from: from.as_ref(),
+                to: to.as_ref(),
+            };
+            Ok(self.run(op)$($wait)*.reply)
+        }
+
+        /// A file's size (SIZE).
+        $($cancel)*
+        pub $($asyncness)* fn size(
+            &mut self,
+            path: impl AsRef<[u8]>,
+        ) -> Result<u64, $crate::driver::Error> {
+            match self.run($crate::session::Op::Size(path.as_ref()))$($wait)*.value {
+                $crate::driver::OwnedValue::Size(n) => Ok(n),
+                _ => Err($crate::driver::Error::unreadable($crate::session::OpKind::Size)),
+            }
+        }
+
+        /// A file's modification time (MDTM), UTC.
+        $($cancel)*
+        pub $($asyncness)* fn mdtm(
+            &mut self,
+            path: impl AsRef<[u8]>,
+        ) -> Result<$crate::FtpTime, $crate::driver::Error> {
+            match self.run($crate::session::Op::Mdtm(path.as_ref()))$($wait)*.value {
+                $crate::driver::OwnedValue::Time(t) => Ok(t),
+                _ => Err($crate::driver::Error::unreadable($crate::session::OpKind::Mdtm)),
+            }
+        }
+
+        /// A file's modification time as a `SystemTime`.
+        $($cancel)*
+        pub $($asyncness)* fn modified(
+            &mut self,
+            path: impl AsRef<[u8]>,
+        ) -> Result<std::time::SystemTime, $crate::driver::Error> {
+            Ok($crate::driver::system_time(self.mdtm(path)$($wait)*))
+        }
+
+        /// Sets a file's modification time (MFMT, or vsftpd's two-argument MDTM).
+        $($cancel)*
+        pub $($asyncness)* fn set_mtime(
+            &mut self,
+            path: impl AsRef<[u8]>,
+            time: $crate::FtpTime,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            let op = $crate::session::Op::SetMtime {
+                path: path.as_ref(),
+                time,
+            };
+            Ok(self.run(op)$($wait)*.reply)
+        }
+
+        /// Asks FEAT again and returns what the server announces.
+        $($cancel)*
+        pub $($asyncness)* fn features(
+            &mut self,
+        ) -> Result<&$crate::feat::Capabilities, $crate::driver::Error> {
+            self.run($crate::session::Op::Feat)$($wait)*;
+            self.capabilities()
+                .ok_or_else(|| $crate::driver::Error::unreadable($crate::session::OpKind::Feat))
+        }
+
+        /// `OPTS arguments`.
+        $($cancel)*
+        pub $($asyncness)* fn opts(
+            &mut self,
+            arguments: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Opts(arguments.as_ref()))$($wait)*.reply)
+        }
+
+        /// `SITE arguments`.
+        $($cancel)*
+        pub $($asyncness)* fn site(
+            &mut self,
+            arguments: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Site(arguments.as_ref()))$($wait)*.reply)
+        }
+
+        /// `NOOP`.
+        $($cancel)*
+        pub $($asyncness)* fn noop(
+            &mut self,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Noop)$($wait)*.reply)
+        }
+
+        /// The server's system type (`SYST`), e.g. `UNIX Type: L8`.
+        $($cancel)*
+        pub $($asyncness)* fn syst(&mut self) -> Result<String, $crate::driver::Error> {
+            let reply = self.run($crate::session::Op::Syst)$($wait)*.reply;
+            self.decode(reply.text())
+        }
+
+        /// `STAT [path]`: the server's status, or a listing over the control connection.
+        $($cancel)*
+        pub $($asyncness)* fn stat(
+            &mut self,
+            path: Option<&str>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Stat(path.map(str::as_bytes)))$($wait)*.reply)
+        }
+
+        /// `HELP [command]`.
+        $($cancel)*
+        pub $($asyncness)* fn help(
+            &mut self,
+            command: Option<&str>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Help(command.map(str::as_bytes)))$($wait)*.reply)
+        }
+
+        /// Sends a raw command line and returns its final reply; a 4xx/5xx is an error
+        /// (ftplib's `sendcmd`). A 3xx is returned: the caller runs the sequence.
+        $($cancel)*
+        pub $($asyncness)* fn sendcmd(
+            &mut self,
+            line: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            Ok(self.run($crate::session::Op::Raw(line.as_ref()))$($wait)*.reply)
+        }
+
+        /// Sends a raw command line and expects a 2xx (ftplib's `voidcmd`).
+        $($cancel)*
+        pub $($asyncness)* fn voidcmd(
+            &mut self,
+            line: impl AsRef<[u8]>,
+        ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
+            let reply = self.sendcmd(line)$($wait)*;
+            $crate::driver::Error::require_completion($crate::session::OpKind::Raw, reply)
+        }
+
+        /// One entry's facts (MLST) over the control connection.
+        $($cancel)*
+        pub $($asyncness)* fn mlst(
+            &mut self,
+            path: Option<&str>,
+        ) -> Result<$crate::listing::owned::OwnedEntry, $crate::driver::Error> {
+            match self.run($crate::session::Op::Mlst(path.map(str::as_bytes)))$($wait)*.value {
+                $crate::driver::OwnedValue::Entry(e) => Ok(e),
+                _ => Err($crate::driver::Error::unreadable($crate::session::OpKind::Mlst)),
+            }
+        }
+    };
+}

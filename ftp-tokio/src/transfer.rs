@@ -1,0 +1,581 @@
+//! Data streams: a download is a [`DataReader`] (`AsyncRead`), an upload a [`DataWriter`]
+//! (`AsyncWrite`). Both borrow the client for the transfer's length; the session decides
+//! when the transfer is complete (the final reply **and** the data end, in either order).
+//!
+//! Their `poll_*` methods drive the whole session, not only the data socket: control
+//! replies are read while data moves (a `421` or an early `226` is seen), keepalive NOOPs
+//! go out and the idle timeout runs.
+
+use std::future::poll_fn;
+use std::io::{self, ErrorKind};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use ftp_core::driver::{Completion, Error, Progress};
+use ftp_core::session::{OpError, OpId, OpKind};
+use ftp_core::transfer::Direction;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+
+use crate::client::Client;
+
+/// Where a transfer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Data moves.
+    Open,
+    /// The data end was reported; waiting for the op's outcome. `early`: the data
+    /// connection went away before its end (a success is then still a failure).
+    Ending { early: Option<ErrorKind> },
+    /// An upload flushes its last bytes before the shutdown.
+    Flushing,
+    /// ABOR is on its way.
+    Aborting,
+    /// The outcome is in `result`.
+    Done,
+}
+
+/// State both halves share.
+struct Transfer<'a> {
+    client: &'a mut Client,
+    op: OpId,
+    kind: OpKind,
+    total: Option<u64>,
+    direction: Direction,
+    bytes: u64,
+    state: State,
+    /// The transfer's end, once known.
+    result: Option<Result<Completion, Error>>,
+}
+
+impl<'a> Transfer<'a> {
+    async fn open(
+        client: &'a mut Client,
+        op: OpId,
+        kind: OpKind,
+        total: Option<u64>,
+    ) -> Result<Self, Error> {
+        let ready = client.driver().wait_ready(op).await?;
+        Ok(Transfer {
+            client,
+            op,
+            kind,
+            total: total.or(ready.size),
+            direction: ready.direction,
+            bytes: 0,
+            state: State::Open,
+            result: None,
+        })
+    }
+
+    fn report(&mut self, n: usize) {
+        self.bytes += n as u64;
+        let driver = self.client.driver();
+        if let Some(data) = driver.data.as_mut() {
+            data.bytes += n as u64;
+        }
+        let now = driver.now();
+        driver.session.handle_data_activity(self.op, now);
+        let progress = Progress {
+            kind: self.kind,
+            bytes: self.bytes,
+            total: self.total,
+        };
+        self.client.report_progress(progress);
+    }
+
+    /// Waits for the op's outcome once the data side ended (or went away).
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let early = match self.state {
+            State::Ending { early } => early,
+            _ => return Poll::Ready(()),
+        };
+        let outcome = ready!(self.client.driver().poll_outcome(cx, self.op));
+        self.result = Some(match (outcome, early) {
+            // The server said 226 but the data did not all arrive: still a failure.
+            (Ok(_), Some(kind)) => Err(Error::Io(io::Error::new(
+                kind,
+                "the data connection closed early",
+            ))),
+            (outcome, _) => outcome,
+        });
+        self.state = State::Done;
+        Poll::Ready(())
+    }
+
+    /// The stored outcome as a `poll_read`/`poll_write` result.
+    fn stored(&self) -> Option<io::Result<()>> {
+        match &self.result {
+            Some(Ok(_)) => Some(Ok(())),
+            Some(Err(e)) => Some(Err(e.to_io_error())),
+            None => None,
+        }
+    }
+
+    /// Lets the session run; true while the data connection of this transfer is there.
+    fn background(&mut self, cx: &mut Context<'_>) -> bool {
+        let driver = self.client.driver();
+        driver.poll_background(cx);
+        if driver.has_data(self.op) {
+            return true;
+        }
+        // The session closed it (a failure, the idle timeout, the server went away).
+        self.state = State::Ending {
+            early: Some(ErrorKind::UnexpectedEof),
+        };
+        false
+    }
+
+    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.poll_end(cx));
+            if let Some(result) = self.stored() {
+                return Poll::Ready(result);
+            }
+            if self.state != State::Open || buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            if !self.background(cx) {
+                continue;
+            }
+            let driver = self.client.driver();
+            let data = driver.data.as_mut().expect("checked");
+            let before = buf.filled().len();
+            match ready!(Pin::new(&mut data.stream).poll_read(cx, buf)) {
+                Ok(()) if buf.filled().len() > before => {
+                    self.report(buf.filled().len() - before);
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(()) => {
+                    driver.end_download(self.op, true);
+                    self.state = State::Ending { early: None };
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // TLS: the peer closed without close_notify; the data may be truncated.
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                    driver.end_download(self.op, false);
+                    self.state = State::Ending {
+                        early: Some(ErrorKind::UnexpectedEof),
+                    };
+                }
+                Err(e) => {
+                    tracing::debug!(target: "ftp::transcript", "data read failed: {e}");
+                    driver.data_broken(self.op);
+                    self.state = State::Ending {
+                        early: Some(e.kind()),
+                    };
+                }
+            }
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.poll_end(cx));
+            if let Some(result) = self.stored() {
+                return Poll::Ready(result.and(Err(io::Error::new(
+                    ErrorKind::BrokenPipe,
+                    "the upload has ended",
+                ))));
+            }
+            if self.state != State::Open {
+                return Poll::Ready(Err(io::Error::new(
+                    ErrorKind::BrokenPipe,
+                    "the upload is ending",
+                )));
+            }
+            if !self.background(cx) {
+                continue;
+            }
+            let driver = self.client.driver();
+            let data = driver.data.as_mut().expect("checked");
+            match ready!(Pin::new(&mut data.stream).poll_write(cx, buf)) {
+                Ok(n) => {
+                    self.report(n);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => {
+                    tracing::debug!(target: "ftp::transcript", "data write failed: {e}");
+                    driver.data_broken(self.op);
+                    self.state = State::Ending {
+                        early: Some(e.kind()),
+                    };
+                }
+            }
+        }
+    }
+
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let op = self.op;
+        let driver = self.client.driver();
+        driver.poll_background(cx);
+        match driver.data.as_mut() {
+            Some(d) if d.op == op => Pin::new(&mut d.stream).poll_flush(cx),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// Ends an upload: flush, then the session's shutdown (close_notify, FIN, read to
+    /// EOF), then the final reply.
+    fn poll_finish_upload(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match self.state {
+                State::Open => {
+                    if !self.client.driver().has_data(self.op) {
+                        self.state = State::Ending {
+                            early: Some(ErrorKind::UnexpectedEof),
+                        };
+                        continue;
+                    }
+                    self.state = State::Flushing;
+                }
+                State::Flushing => {
+                    if let Err(e) = ready!(self.poll_flush(cx)) {
+                        self.client.driver().data_broken(self.op);
+                        self.state = State::Ending {
+                            early: Some(e.kind()),
+                        };
+                        continue;
+                    }
+                    let driver = self.client.driver();
+                    self.state = match driver.session.finish_upload(self.op) {
+                        Ok(()) => State::Ending { early: None },
+                        Err(_) => State::Ending {
+                            early: Some(ErrorKind::UnexpectedEof),
+                        },
+                    };
+                }
+                State::Ending { .. } => ready!(self.poll_end(cx)),
+                State::Aborting | State::Done => return Poll::Ready(()),
+            }
+        }
+    }
+
+    /// Reads what is left of a download, discarding it.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut scratch = [0u8; 4096];
+        loop {
+            let mut buf = ReadBuf::new(&mut scratch);
+            match ready!(self.poll_read(cx, &mut buf)) {
+                Ok(()) if buf.filled().is_empty() => return Poll::Ready(()),
+                Ok(()) => {}
+                Err(e) => {
+                    if self.result.is_none() {
+                        self.result = Some(Err(Error::Io(e)));
+                        self.state = State::Done;
+                    }
+                    return Poll::Ready(());
+                }
+            }
+        }
+    }
+
+    /// Aborts a transfer that has not ended: ABOR, then waits until the session is in
+    /// step again.
+    async fn abort(&mut self) -> Result<(), Error> {
+        if matches!(self.state, State::Done) {
+            return Ok(());
+        }
+        if self.state != State::Aborting {
+            let driver = self.client.driver();
+            driver.retire_data(self.op);
+            if driver.session.abort(self.op).is_err() && !matches!(self.state, State::Ending { .. })
+            {
+                // It already ended: nothing to abort, its outcome is not wanted.
+                driver.orphan(self.op);
+                self.state = State::Done;
+                return Ok(());
+            }
+            self.state = State::Aborting;
+        }
+        let op = self.op;
+        let outcome = self.client.driver().wait_for(op).await;
+        self.state = State::Done;
+        self.result = Some(Err(Error::Protocol {
+            kind: self.kind,
+            error: OpError::Aborted,
+        }));
+        match outcome {
+            Ok(_) | Err(Error::Protocol { .. }) | Err(Error::Rejected { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn take_result(&mut self) -> Result<Completion, Error> {
+        self.result.take().unwrap_or(Err(Error::Closed(None)))
+    }
+}
+
+impl Drop for Transfer<'_> {
+    /// A transfer dropped before its end: one still moving data is aborted (ABOR in the
+    /// background, settled by the next call); one whose end is under way finishes in
+    /// the background. Either way its outcome is discarded.
+    fn drop(&mut self) {
+        let op = self.op;
+        match self.state {
+            State::Done => {}
+            State::Open | State::Flushing => self.client.driver().abandon_transfer(op),
+            State::Ending { .. } | State::Aborting => self.client.driver().orphan(op),
+        }
+    }
+}
+
+/// A download in progress. Read it to the end (EOF comes only once the transfer is
+/// complete: data end and final reply), then call [`finish`](Self::finish) for the
+/// reply.
+///
+/// Cancellation: dropping it (or a `finish`/`copy_to` future holding it) before the end
+/// aborts the transfer: the data connection is closed at once and ABOR goes out with the
+/// next call on the client, which first settles the abort, so the session stays in step.
+pub struct DataReader<'a> {
+    t: Transfer<'a>,
+}
+
+impl std::fmt::Debug for DataReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataReader")
+            .field("kind", &self.t.kind)
+            .field("bytes", &self.t.bytes)
+            .field("total", &self.t.total)
+            .finish()
+    }
+}
+
+impl<'a> DataReader<'a> {
+    pub(crate) async fn open(
+        client: &'a mut Client,
+        op: OpId,
+        kind: OpKind,
+        total: Option<u64>,
+    ) -> Result<Self, Error> {
+        Ok(DataReader {
+            t: Transfer::open(client, op, kind, total).await?,
+        })
+    }
+
+    /// The size the server announced (150 reply) or SIZE gave, when known.
+    pub fn total(&self) -> Option<u64> {
+        self.t.total
+    }
+
+    /// Bytes read so far.
+    pub fn bytes(&self) -> u64 {
+        self.t.bytes
+    }
+
+    /// Reads to the end (discarding what is left), then returns the completion: the
+    /// final reply, and the bytes transferred. Dropping this future before it is done
+    /// aborts the transfer if data was still moving (see the type's docs).
+    pub async fn finish(mut self) -> Result<Completion, Error> {
+        poll_fn(|cx| self.t.poll_drain(cx)).await;
+        self.t.take_result()
+    }
+
+    /// Aborts the download (ABOR) and waits until the session is in step again; the
+    /// session stays usable. Dropping this future leaves the abort to finish with the
+    /// next call on the client.
+    pub async fn abort(mut self) -> Result<(), Error> {
+        self.t.abort().await
+    }
+
+    /// Copies the rest of the download into `sink` with the client's reused buffer;
+    /// returns the bytes copied.
+    pub async fn copy_to<W: AsyncWrite + Unpin + ?Sized>(
+        &mut self,
+        sink: &mut W,
+    ) -> Result<u64, Error> {
+        let mut buf = self.t.client.take_buffer();
+        let mut copied = 0;
+        let result = loop {
+            match self.read(&mut buf).await {
+                Ok(0) => break Ok(copied),
+                Ok(n) => {
+                    if let Err(e) = sink.write_all(&buf[..n]).await {
+                        break Err(Error::Io(e));
+                    }
+                    copied += n as u64;
+                }
+                Err(e) => break Err(self.typed_error(e)),
+            }
+        };
+        self.t.client.put_buffer(buf);
+        result
+    }
+
+    /// Hands each chunk of the rest of the download to `each`, in the client's reused
+    /// buffer.
+    pub(crate) async fn for_each_chunk(
+        &mut self,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), Error> {
+        let mut buf = self.t.client.take_buffer();
+        let result = loop {
+            match self.read(&mut buf).await {
+                Ok(0) => break Ok(()),
+                Ok(n) => each(&buf[..n]),
+                Err(e) => break Err(self.typed_error(e)),
+            }
+        };
+        self.t.client.put_buffer(buf);
+        result
+    }
+
+    /// The typed error behind a failed read (kept for `finish` as an I/O error).
+    fn typed_error(&mut self, e: io::Error) -> Error {
+        match self.t.result.take() {
+            Some(Err(typed)) => {
+                self.t.result = Some(Err(Error::Io(e)));
+                typed
+            }
+            other => {
+                self.t.result = other;
+                Error::Io(e)
+            }
+        }
+    }
+}
+
+impl AsyncRead for DataReader<'_> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.get_mut().t.poll_read(cx, buf)
+    }
+}
+
+/// An upload in progress. Write the content, then call [`finish`](Self::finish): it ends
+/// the data stream (TLS close_notify, FIN, read to EOF) and waits for the final reply.
+/// `AsyncWriteExt::shutdown` does the same without handing out the reply.
+///
+/// Cancellation: dropping it without `finish` (or dropping a write future) aborts the
+/// upload (the server keeps a partial file); ABOR goes out with the next call. Dropping a
+/// `finish` future once the shutdown started lets the upload end in the background; its
+/// outcome is then discarded.
+pub struct DataWriter<'a> {
+    t: Transfer<'a>,
+}
+
+impl std::fmt::Debug for DataWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataWriter")
+            .field("kind", &self.t.kind)
+            .field("bytes", &self.t.bytes)
+            .finish()
+    }
+}
+
+impl<'a> DataWriter<'a> {
+    pub(crate) async fn open(
+        client: &'a mut Client,
+        op: OpId,
+        kind: OpKind,
+        total: Option<u64>,
+    ) -> Result<Self, Error> {
+        Ok(DataWriter {
+            t: Transfer::open(client, op, kind, total).await?,
+        })
+    }
+
+    /// Bytes written so far.
+    pub fn bytes(&self) -> u64 {
+        self.t.bytes
+    }
+
+    /// Ends the upload and returns the completion (final reply, bytes sent).
+    pub async fn finish(mut self) -> Result<Completion, Error> {
+        poll_fn(|cx| self.t.poll_finish_upload(cx)).await;
+        self.t.take_result()
+    }
+
+    /// Aborts the upload (ABOR) and waits until the session is in step again.
+    pub async fn abort(mut self) -> Result<(), Error> {
+        self.t.abort().await
+    }
+
+    /// Copies everything `source` yields into the upload with the client's reused
+    /// buffer; returns the bytes copied.
+    pub async fn copy_from<R: AsyncRead + Unpin + ?Sized>(
+        &mut self,
+        source: &mut R,
+    ) -> Result<u64, Error> {
+        let mut buf = self.t.client.take_buffer();
+        let mut copied = 0u64;
+        let result = loop {
+            let n = match source.read(&mut buf).await {
+                Ok(0) => break Ok(copied),
+                Ok(n) => n,
+                Err(e) => break Err(Error::Io(e)),
+            };
+            if let Err(e) = self.write_all(&buf[..n]).await {
+                break Err(match self.t.result.take() {
+                    Some(Err(typed)) => {
+                        self.t.result = Some(Err(Error::Io(e)));
+                        typed
+                    }
+                    other => {
+                        self.t.result = other;
+                        Error::Io(e)
+                    }
+                });
+            }
+            copied += n as u64;
+        };
+        self.t.client.put_buffer(buf);
+        result
+    }
+}
+
+impl AsyncWrite for DataWriter<'_> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().t.poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().t.poll_flush(cx)
+    }
+
+    /// Ends the upload like [`finish`](DataWriter::finish); the outcome stays for
+    /// `finish`.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let t = &mut self.get_mut().t;
+        ready!(t.poll_finish_upload(cx));
+        Poll::Ready(t.stored().unwrap_or(Ok(())))
+    }
+}
+
+/// The data stream of a raw data command ([`Client::transfercmd`]).
+#[derive(Debug)]
+pub enum DataStream<'a> {
+    /// The server sends.
+    Download(DataReader<'a>),
+    /// The client sends.
+    Upload(DataWriter<'a>),
+}
+
+impl<'a> DataStream<'a> {
+    pub(crate) async fn open(
+        client: &'a mut Client,
+        op: OpId,
+        kind: OpKind,
+    ) -> Result<Self, Error> {
+        let t = Transfer::open(client, op, kind, None).await?;
+        Ok(match t.direction {
+            Direction::Download => DataStream::Download(DataReader { t }),
+            Direction::Upload => DataStream::Upload(DataWriter { t }),
+        })
+    }
+
+    /// Ends the transfer: a download is read to its end, an upload finished.
+    pub async fn finish(self) -> Result<Completion, Error> {
+        match self {
+            DataStream::Download(r) => r.finish().await,
+            DataStream::Upload(w) => w.finish().await,
+        }
+    }
+}

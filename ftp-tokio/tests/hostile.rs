@@ -1,0 +1,143 @@
+//! The hostile-server catalogue (`ftp_test_server::hostile`) against the async client:
+//! each scenario must end in its expected result or error kind, within its timeouts, and
+//! leave the session usable or closed as the scenario says.
+
+use ftp_test_server::hostile::{After, Expect, Scenario, Step, catalogue};
+use ftp_test_server::{Server, TestPki};
+use ftp_tokio::{Client, Error};
+use tokio::io::AsyncReadExt;
+
+/// Runs one scenario; returns a description of what went wrong, if anything.
+async fn run(scenario: Scenario) -> Result<(), String> {
+    let name = scenario.name;
+    let mut server = Server::start(scenario.script);
+    let address = if scenario.use_host_name {
+        format!("localhost:{}", server.addr().port())
+    } else {
+        server.addr().to_string()
+    };
+    let mut client = None;
+    let result: Result<Option<Vec<u8>>, Error> = async {
+        let ftp = client.insert(Client::connect(&address, scenario.config).await?);
+        if scenario.login {
+            ftp.login("user", "pass").await?;
+        }
+        Ok(match &scenario.step {
+            Step::Connect => None,
+            Step::Noop => {
+                ftp.noop().await?;
+                None
+            }
+            Step::Retr(path) => {
+                let mut reader = ftp.retr(path).await?;
+                let mut bytes = Vec::new();
+                match reader.read_to_end(&mut bytes).await {
+                    Ok(_) => {
+                        reader.finish().await?;
+                        Some(bytes)
+                    }
+                    Err(_) => {
+                        return Err(reader
+                            .finish()
+                            .await
+                            .expect_err("a failed read finishes with its error"));
+                    }
+                }
+            }
+            Step::Stor(path, data) => {
+                ftp.stor_from(path, &mut &data[..]).await?;
+                None
+            }
+            Step::List => {
+                ftp.list(None).await?;
+                None
+            }
+        })
+    }
+    .await;
+    let check = match (&scenario.expect, &result) {
+        (Expect::Ok(want), Ok(got)) => match (want, got) {
+            (Some(want), Some(got)) if want != got => Err(format!(
+                "downloaded {} bytes, expected {}",
+                got.len(),
+                want.len()
+            )),
+            _ => Ok(()),
+        },
+        (Expect::Ok(_), Err(e)) => Err(format!("expected success, got {e:?}")),
+        (Expect::Err { what, matches }, Err(e)) => {
+            if matches(e) {
+                Ok(())
+            } else {
+                Err(format!("expected {what}, got {e:?}"))
+            }
+        }
+        (Expect::Err { what, .. }, Ok(_)) => Err(format!("expected {what}, got success")),
+    };
+    check.map_err(|e| format!("{name}: {e}"))?;
+    // The session's state afterwards. A failed call hands back no client; the state is
+    // then checked on the script's side (a usable session's NOOP must have arrived).
+    match (scenario.after, client) {
+        (After::Usable, Some(mut ftp)) => {
+            ftp.noop()
+                .await
+                .map_err(|e| format!("{name}: NOOP after the scenario: {e:?}"))?;
+        }
+        (After::Usable, None) => {
+            return Err(format!(
+                "{name}: the session should be usable but connecting failed"
+            ));
+        }
+        (After::Closed, Some(mut ftp)) => match ftp.noop().await {
+            Err(Error::Closed(_)) | Err(Error::Timeout(_)) => {}
+            other => {
+                return Err(format!(
+                    "{name}: the session should be closed, NOOP gave {other:?}"
+                ));
+            }
+        },
+        (After::Closed, None) => {}
+    }
+    server
+        .try_finish()
+        .map_err(|e| format!("{name}: server script: {e}"))?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn hostile_catalogue() {
+    if std::env::var_os("FTP_TRACE").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_test_writer()
+            .try_init();
+    }
+    let only = std::env::var("FTP_SCENARIO").ok();
+    let pki = TestPki::new();
+    let mut failures = Vec::new();
+    let scenarios = catalogue(&pki);
+    let total = scenarios.len();
+    for scenario in scenarios {
+        let name = scenario.name;
+        if only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let result = run(scenario).await;
+        println!(
+            "{:<70} {} ({:.1?})",
+            name,
+            if result.is_ok() { "ok" } else { "FAILED" },
+            started.elapsed()
+        );
+        if let Err(e) = result {
+            failures.push(e);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {total} scenarios failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
