@@ -290,6 +290,16 @@ impl TlsSession {
         (self.store.tls13.load(Ordering::Relaxed) && self.tls13_tickets() == 0)
             .then_some(crate::session::Op::Nlst(None))
     }
+
+    /// [`ticket_refresh`](Self::ticket_refresh) for a driver: only while `session`
+    /// protects its data connections.
+    pub fn refresh_before_transfer(
+        tls: Option<&TlsSession>,
+        session: &crate::session::Client,
+    ) -> Option<crate::session::Op<'static>> {
+        tls.filter(|_| session.data_protected())
+            .and_then(TlsSession::ticket_refresh)
+    }
 }
 
 /// A session store that counts the TLS 1.3 tickets it holds.

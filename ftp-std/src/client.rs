@@ -13,6 +13,8 @@ use ftp_core::reply::OwnedReply;
 use ftp_core::session::{Client as Session, Instant, Op, OpId, OpKind, TlsMode};
 use ftp_core::transfer::{ControlAddresses, Direction, StoreMode};
 
+use ftp_core::tls::TlsSession;
+
 use crate::driver::Driver;
 use crate::transfer::{DataReader, DataStream, DataWriter};
 
@@ -125,10 +127,8 @@ impl Client {
     /// Submits a transfer, first refreshing TLS 1.3 tickets when none is left (see
     /// [`TlsSession::ticket_refresh`](ftp_core::tls::TlsSession::ticket_refresh)).
     fn submit_transfer(&mut self, op: Op<'_>) -> Result<OpId, Error> {
-        let refresh = match &self.driver.tls {
-            Some(tls) if self.driver.session.data_protected() => tls.ticket_refresh(),
-            _ => None,
-        };
+        let refresh =
+            TlsSession::refresh_before_transfer(self.driver.tls.as_ref(), &self.driver.session);
         if let Some(refresh) = refresh {
             tracing::debug!(target: "ftp::transcript", "no TLS 1.3 ticket left: a listing to get fresh ones");
             let id = self.driver.submit(refresh)?;

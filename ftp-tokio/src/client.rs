@@ -214,11 +214,13 @@ impl Client {
         ascii: bool,
     ) -> Result<DataStream<'_>, Error> {
         let command = line.as_ref();
-        let op = self.driver().submit(Op::RawData {
-            command,
-            direction,
-            ascii,
-        })?;
+        let op = self
+            .submit_transfer(Op::RawData {
+                command,
+                direction,
+                ascii,
+            })
+            .await?;
         DataStream::open(self, op, OpKind::RawData).await
     }
 
@@ -248,7 +250,7 @@ impl Client {
             true => self.size(path).await.ok(),
             false => None,
         };
-        let op = self.driver().submit(Op::Retr { path, offset })?;
+        let op = self.submit_transfer(Op::Retr { path, offset }).await?;
         let total = total.map(|t| t.saturating_sub(offset));
         DataReader::open(self, op, OpKind::Retr, total).await
     }
@@ -319,7 +321,9 @@ impl Client {
         mode: StoreMode,
         offset: u64,
     ) -> Result<DataWriter<'_>, Error> {
-        let op = self.driver().submit(Op::Stor { path, mode, offset })?;
+        let op = self
+            .submit_transfer(Op::Stor { path, mode, offset })
+            .await?;
         DataWriter::open(self, op, OpKind::Stor, None).await
     }
 
@@ -367,11 +371,13 @@ impl Client {
         mut each: impl FnMut(&[u8]),
     ) -> Result<OwnedReply, Error> {
         let command = [b"RETR ", path.as_ref()].concat();
-        let op = self.driver().submit(Op::RawData {
-            command: &command,
-            direction: Direction::Download,
-            ascii: true,
-        })?;
+        let op = self
+            .submit_transfer(Op::RawData {
+                command: &command,
+                direction: Direction::Download,
+                ascii: true,
+            })
+            .await?;
         let mut reader = DataReader::open(self, op, OpKind::RawData, None).await?;
         let mut lines = ftp_core::listing::owned::LineBuffer::new();
         reader
@@ -393,11 +399,13 @@ impl Client {
         source: &mut R,
     ) -> Result<OwnedReply, Error> {
         let command = [b"STOR ", path.as_ref()].concat();
-        let op = self.driver().submit(Op::RawData {
-            command: &command,
-            direction: Direction::Upload,
-            ascii: true,
-        })?;
+        let op = self
+            .submit_transfer(Op::RawData {
+                command: &command,
+                direction: Direction::Upload,
+                ascii: true,
+            })
+            .await?;
         let mut writer = DataWriter::open(self, op, OpKind::RawData, None).await?;
         let mut buf = Vec::new();
         loop {
@@ -418,7 +426,9 @@ impl Client {
     /// Cancellation: dropping this future at any point aborts the transfer as the next call
     /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn list(&mut self, path: Option<&str>) -> Result<Listing, Error> {
-        let op = self.driver().submit(Op::List(path.map(str::as_bytes)))?;
+        let op = self
+            .submit_transfer(Op::List(path.map(str::as_bytes)))
+            .await?;
         self.collect_listing(op, OpKind::List, Format::Auto).await
     }
 
@@ -427,7 +437,9 @@ impl Client {
     /// Cancellation: dropping this future at any point aborts the transfer as the next call
     /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn list_lines(&mut self, path: Option<&str>) -> Result<Vec<Vec<u8>>, Error> {
-        let op = self.driver().submit(Op::List(path.map(str::as_bytes)))?;
+        let op = self
+            .submit_transfer(Op::List(path.map(str::as_bytes)))
+            .await?;
         self.collect_lines(op, OpKind::List).await
     }
 
@@ -436,7 +448,9 @@ impl Client {
     /// Cancellation: dropping this future at any point aborts the transfer as the next call
     /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn nlst(&mut self, path: Option<&str>) -> Result<Vec<String>, Error> {
-        let op = self.driver().submit(Op::Nlst(path.map(str::as_bytes)))?;
+        let op = self
+            .submit_transfer(Op::Nlst(path.map(str::as_bytes)))
+            .await?;
         let lines = self.collect_lines(op, OpKind::Nlst).await?;
         let names = lines.iter().filter(|l| !l.is_empty());
         names.map(|l| self.decode(l)).collect()
@@ -447,8 +461,27 @@ impl Client {
     /// Cancellation: dropping this future at any point aborts the transfer as the next call
     /// goes out (ABOR, settled before that call's own command); the session stays in step.
     pub async fn mlsd(&mut self, path: Option<&str>) -> Result<Listing, Error> {
-        let op = self.driver().submit(Op::Mlsd(path.map(str::as_bytes)))?;
+        let op = self
+            .submit_transfer(Op::Mlsd(path.map(str::as_bytes)))
+            .await?;
         self.collect_listing(op, OpKind::Mlsd, Format::Mlsd).await
+    }
+
+    /// Submits a transfer, first refreshing TLS 1.3 tickets when none is left (see
+    /// [`TlsSession::ticket_refresh`](ftp_core::tls::TlsSession::ticket_refresh)).
+    async fn submit_transfer(&mut self, op: Op<'_>) -> Result<OpId, Error> {
+        let driver = self.driver();
+        let refresh = ftp_core::tls::TlsSession::refresh_before_transfer(
+            driver.tls.as_ref(),
+            &driver.session,
+        );
+        if let Some(refresh) = refresh {
+            tracing::debug!(target: "ftp::transcript", "no TLS 1.3 ticket left: a listing to get fresh ones");
+            let id = self.driver().submit(refresh)?;
+            // Its outcome does not matter (servers that demand reuse refuse it).
+            let _ = self.collect_lines(id, OpKind::Nlst).await;
+        }
+        self.driver().submit(op)
     }
 
     async fn collect_lines(&mut self, op: OpId, kind: OpKind) -> Result<Vec<Vec<u8>>, Error> {

@@ -484,6 +484,9 @@ impl Driver {
         let now = self.now();
         match result {
             Ok(stream) => {
+                if let (Some(tls), crate::stream::Stream::Tls(s)) = (&self.tls, &stream) {
+                    tls.set_control_version(s.get_ref().1.protocol_version());
+                }
                 self.control = Control::Ready(stream);
                 if start {
                     self.session.handle_tls_ready(Channel::Control, now);

@@ -94,24 +94,31 @@ impl<T> Future for Task<T> {
 }
 
 /// A data connection nobody wants any more (an aborted or failed transfer): under TLS,
-/// read it to its end (within `timeout`) before closing it, so the session tickets the
-/// server sent after the handshake reach the resumption store. rustls uses each TLS 1.3
-/// ticket once: a data connection closed unread would leave the next one without a
-/// ticket, and servers that require session reuse would refuse it.
+/// read briefly what is already there before closing it (briefly: vsftpd, still reading
+/// an aborted upload, answers ABOR only once the connection is closed), so the session
+/// tickets the server sent after the handshake reach the resumption store.
+/// rustls uses each TLS 1.3 ticket once: a data connection closed unread would leave the
+/// next one without a ticket, and servers that require session reuse would refuse it.
+/// Bounded in time and bytes: an aborted download is not read on.
 pub(crate) async fn discard(stream: Stream, timeout: Duration) -> bool {
     if let Stream::Tls(mut s) = stream {
         let draining = async {
             let mut scratch = [0u8; 4096];
+            let mut budget = 256 * 1024usize;
             while let Ok(n) = s.read(&mut scratch).await {
-                if n == 0 {
+                if n == 0 || budget <= n {
                     break;
                 }
+                budget -= n;
             }
         };
-        let _ = tokio::time::timeout(timeout, draining).await;
+        let _ = tokio::time::timeout(timeout.min(DISCARD_WAIT), draining).await;
     }
     true
 }
+
+/// How long an abandoned TLS data connection is read for its tickets.
+const DISCARD_WAIT: Duration = Duration::from_millis(200);
 
 /// Connects to `addr` within `timeout`, from `source` if given.
 pub(crate) async fn connect(

@@ -1,7 +1,7 @@
 //! The real-server interop matrix (issue #7): every server `scripts/servers` started (its
 //! manifest is in `FTP_RS_SERVERS`) × data mode (EPSV, PASV on IPv4, active EPRT/PORT),
-//! driven by the blocking client through everything a user does, plus one long TLS 1.3
-//! session per TLS server. Prints a pass/fail table; exits non-zero if any cell failed.
+//! driven by the blocking and the async client through everything a user does, plus
+//! one long TLS 1.3 session per TLS server and client. Prints a pass/fail table; exits non-zero if any cell failed.
 //!
 //! ```text
 //! scripts/servers -- cargo run -p ftp-tests --bin interop
@@ -274,6 +274,162 @@ fn long_tls_session(server: &Server) -> Result<(), Error> {
     Ok(())
 }
 
+/// [`session`] with the async client: the same steps, awaited.
+async fn session_tokio(server: &Server, data: DataMode, tag: &str) -> Result<(), Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut ftp = ftp_tokio::Client::connect_addr(server.addr, server.config(data)?).await?;
+    ftp.login(&server.user, &server.password).await?;
+    let dir = format!("ftp-rs {tag} {} ü", std::process::id());
+    check(
+        ftp.mkd(&dir).await?.ends_with(&dir),
+        "MKD names the directory",
+    )?;
+    ftp.cwd(&dir).await?;
+    check(ftp.pwd().await?.ends_with(&dir), "PWD is the new directory")?;
+
+    let big = content(10 << 20, 1);
+    let name = "ten MiB é.bin";
+    check(
+        ftp.stor_from(name, &mut &big[..]).await? == big.len() as u64,
+        "STOR count",
+    )?;
+    let mut back = Vec::with_capacity(big.len());
+    ftp.retr_to(name, &mut back).await?;
+    check(back == big, "download equals upload")?;
+    let extra = content(1000, 2);
+    ftp.append_from(name, &mut &extra[..]).await?;
+    check(
+        ftp.size(name).await? == (big.len() + extra.len()) as u64,
+        "SIZE after APPE",
+    )?;
+    let mut whole = big.clone();
+    whole.extend_from_slice(&extra);
+    let mut tail = Vec::new();
+    {
+        let mut reader = ftp.retr_from(name, whole.len() as u64 - 6000).await?;
+        reader.read_to_end(&mut tail).await.map_err(Error::Io)?;
+        reader.finish().await?;
+    }
+    check(tail == whole[whole.len() - 6000..], "resumed download")?;
+
+    let half = content(300_000, 3);
+    ftp.stor_from("resumed upload", &mut &half[..150_000])
+        .await?;
+    let mut writer = ftp.stor_at("resumed upload", 150_000).await?;
+    writer.copy_from(&mut &half[150_000..]).await?;
+    writer.finish().await?;
+    let mut got = Vec::new();
+    ftp.retr_to("resumed upload", &mut got).await?;
+    check(got == half, "resumed upload")?;
+
+    let when = FtpTime::new(2020, 2, 29, 12, 34, 56).expect("a valid time");
+    ftp.set_mtime("resumed upload", when).await?;
+    check(
+        ftp.mdtm("resumed upload").await? == when,
+        "MDTM after set mtime",
+    )?;
+    let listing = ftp.list(None).await?;
+    check(listing.unparsed.is_empty(), "every LIST line parsed")?;
+    let entry = listing.entries.iter().find(|e| e.name == name.as_bytes());
+    check(
+        entry.is_some_and(|e| e.size == Some(whole.len() as u64)),
+        "LIST entry",
+    )?;
+    check(
+        ftp.nlst(None).await?.iter().any(|n| n.ends_with(name)),
+        "NLST names the file",
+    )?;
+    if ftp
+        .capabilities()
+        .is_some_and(|c| c.has(ftp_core::feat::Feature::Mlst))
+    {
+        let mlsd = ftp.mlsd(None).await?;
+        let e = mlsd.entries.iter().find(|e| e.name == name.as_bytes());
+        check(
+            e.is_some_and(|e| e.size == Some(whole.len() as u64)),
+            "MLSD entry",
+        )?;
+    }
+
+    let mut reader = ftp.retr(name).await?;
+    let mut first = vec![0; 100_000];
+    reader.read_exact(&mut first).await.map_err(Error::Io)?;
+    reader.abort().await?;
+    ftp.noop().await?;
+    let mut writer = ftp.stor("aborted upload").await?;
+    writer.write_all(&big[..1 << 20]).await.map_err(Error::Io)?;
+    writer.abort().await?;
+    ftp.noop().await?;
+    let _ = ftp.delete("aborted upload").await;
+
+    ftp.rename(name, "renamed").await?;
+    match ftp.delete("no such file").await {
+        Err(e) if e.is_permanent() => {}
+        other => check(false, &format!("deleting a missing file: {other:?}"))?,
+    }
+    ftp.delete("renamed").await?;
+    ftp.delete("resumed upload").await?;
+    ftp.cdup().await?;
+    ftp.rmd(&dir).await?;
+    ftp.quit().await?;
+    if server.anonymous {
+        let mut anon = ftp_tokio::Client::connect_addr(server.addr, server.config(data)?).await?;
+        anon.login_anonymous().await?;
+        anon.list(None).await?;
+        anon.quit().await?;
+    }
+    Ok(())
+}
+
+/// [`long_tls_session`] with the async client.
+async fn long_tls_session_tokio(server: &Server) -> Result<(), Error> {
+    let mut ftp =
+        ftp_tokio::Client::connect_addr(server.addr, server.config(DataMode::Auto)?).await?;
+    ftp.login(&server.user, &server.password).await?;
+    let dir = format!(
+        "ftp-rs long tls async {} {}",
+        server.family,
+        std::process::id()
+    );
+    ftp.mkd(&dir).await?;
+    ftp.cwd(&dir).await?;
+    let files: Vec<_> = (0..8u64)
+        .map(|i| content(200_000 + i as usize, 10 + i))
+        .collect();
+    for (i, f) in files.iter().enumerate() {
+        ftp.stor_from(&format!("f{i}"), &mut &f[..]).await?;
+    }
+    for round in 0..2 {
+        for (i, f) in files.iter().enumerate() {
+            if (i + round) % 2 == 0 {
+                let mut got = Vec::new();
+                ftp.retr_to(&format!("f{i}"), &mut got).await?;
+                check(&got == f, "download in the long session")?;
+            } else {
+                ftp.stor_from(&format!("f{i}"), &mut &f[..]).await?;
+            }
+        }
+        check(
+            ftp.nlst(None).await?.len() >= files.len(),
+            "NLST in the long session",
+        )?;
+    }
+    for i in 0..files.len() {
+        ftp.delete(format!("f{i}")).await?;
+    }
+    ftp.cdup().await?;
+    ftp.rmd(&dir).await?;
+    let (resumed, _) = ftp.data_tls_resumptions();
+    ftp.quit().await?;
+    if server.name == "vsftpd" || server.name == "proftpd" {
+        check(
+            resumed >= 26,
+            &format!("{resumed} resumed data connections"),
+        )?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if std::env::var_os("FTP_TRACE").is_some() {
         tracing_subscriber::fmt()
@@ -316,6 +472,10 @@ fn main() -> ExitCode {
         eprintln!("the manifest lists no server");
         return ExitCode::from(2);
     }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let mut rows = Vec::new();
     let mut failed = 0;
     for server in servers.iter().filter(|s| {
@@ -334,33 +494,44 @@ fn main() -> ExitCode {
             },
         ));
         let mut cells = Vec::new();
-        for (label, mode) in modes {
-            let started = Instant::now();
-            let tag = format!("{}-{}-v{}-{label}", server.name, server.mode, server.family);
-            let result = session(server, mode, &tag);
-            if let Err(e) = &result {
-                failed += 1;
-                eprintln!("FAIL {tag}: {e}");
-            }
-            cells.push(format!(
-                "{label} {} ({:.1}s)",
-                if result.is_ok() { "ok" } else { "FAIL" },
-                started.elapsed().as_secs_f64()
-            ));
-        }
-        if server.ca.is_some() {
-            let result = long_tls_session(server);
-            if let Err(e) = &result {
-                failed += 1;
-                eprintln!(
-                    "FAIL {}-{}-v{} long TLS session: {e}",
+        for adapter in ["std", "tokio"] {
+            for (label, mode) in &modes {
+                let started = Instant::now();
+                let tag = format!(
+                    "{}-{}-v{}-{label}-{adapter}",
                     server.name, server.mode, server.family
                 );
+                let result = match adapter {
+                    "std" => session(server, *mode, &tag),
+                    _ => runtime.block_on(session_tokio(server, *mode, &tag)),
+                };
+                if let Err(e) = &result {
+                    failed += 1;
+                    eprintln!("FAIL {tag}: {e}");
+                }
+                cells.push(format!(
+                    "{adapter} {label} {} ({:.1}s)",
+                    if result.is_ok() { "ok" } else { "FAIL" },
+                    started.elapsed().as_secs_f64()
+                ));
             }
-            cells.push(format!(
-                "long TLS {}",
-                if result.is_ok() { "ok" } else { "FAIL" }
-            ));
+            if server.ca.is_some() {
+                let result = match adapter {
+                    "std" => long_tls_session(server),
+                    _ => runtime.block_on(long_tls_session_tokio(server)),
+                };
+                if let Err(e) = &result {
+                    failed += 1;
+                    eprintln!(
+                        "FAIL {}-{}-v{}-{adapter} long TLS session: {e}",
+                        server.name, server.mode, server.family
+                    );
+                }
+                cells.push(format!(
+                    "{adapter} long TLS {}",
+                    if result.is_ok() { "ok" } else { "FAIL" }
+                ));
+            }
         }
         rows.push(format!(
             "| {:<9} | {:<8} | v{} | {} |",
@@ -370,7 +541,9 @@ fn main() -> ExitCode {
             cells.join(" | ")
         ));
     }
-    println!("\n| server | mode | IP | ftp-std: data modes ... |");
+    println!(
+        "\n| server | mode | IP | ftp-std: each data mode, then the long TLS session; then the same with ftp-tokio |"
+    );
     println!("|---|---|---|---|");
     for row in rows {
         println!("{row}");

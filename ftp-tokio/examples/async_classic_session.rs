@@ -4,7 +4,7 @@
 //! with the same output.
 //!
 //! ```text
-//! cargo run -p ftp-tokio --example classic_session -- 127.0.0.1:2121 [user password] [dir]
+//! cargo run -p ftp-tokio --example async_classic_session -- 127.0.0.1:2121 [user password] [dir]
 //! ```
 //! Without a user, the login is anonymous.
 
