@@ -3,8 +3,8 @@
 
 use ftp_core::FtpTime;
 use ftp_core::listing::{
-    Entry, EntryKind, Format, ListingParser, ParsedLine, TimeContext, date, dos, eplf, lines, mlsd,
-    unix, vms,
+    Entry, EntryKind, Format, ListingParser, ParsedLine, TimeContext, connect_enterprise, date,
+    dos, eplf, hp_nonstop, lines, mlsd, mvs, netware, os2, os400, unix, vms,
 };
 use proptest::prelude::*;
 
@@ -186,9 +186,15 @@ proptest! {
         let _ = eplf::parse(&data);
         let _ = mlsd::parse(&data);
         let _ = vms::parse(&data, &ctx);
+        let _ = os400::parse(&data, &ctx);
+        let _ = mvs::parse(&data, &ctx, true);
+        let _ = netware::parse(&data, &ctx);
+        let _ = os2::parse(&data, &ctx);
+        let _ = connect_enterprise::parse(&data, &ctx);
+        let _ = hp_nonstop::parse(&data, &ctx);
         let _ = date::parse_ls_date(&data, &ctx);
         let _ = date::parse_dos_date(&data, &ctx);
-        for format in [Format::Auto, Format::Unix, Format::Dos, Format::Eplf, Format::Mlsd, Format::Vms] {
+        for format in core::iter::once(Format::Auto).chain(Format::ALL) {
             let mut p = ListingParser::new(now()).with_format(format);
             for line in lines(&data) {
                 check_kept(line, p.parse_line(line))?;

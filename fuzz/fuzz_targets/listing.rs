@@ -22,14 +22,6 @@ struct Input<'a> {
     data: &'a [u8],
 }
 
-const FORMATS: [Format; 6] = [
-    Format::Auto,
-    Format::Unix,
-    Format::Dos,
-    Format::Eplf,
-    Format::Mlsd,
-    Format::Vms,
-];
 
 /// Whether `part` lies inside `whole` (pointer-wise: a borrowed sub-slice).
 fn within(part: &[u8], whole: &[u8]) -> bool {
@@ -42,7 +34,7 @@ fuzz_target!(|input: Input| {
         return;
     };
     let count = lines(input.data).count();
-    for format in FORMATS {
+    for format in core::iter::once(Format::Auto).chain(Format::ALL) {
         let mut parser = ListingParser::new(now)
             .with_server_offset(i32::from(input.offset))
             .with_format(format);

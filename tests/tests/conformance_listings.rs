@@ -29,7 +29,8 @@ use std::fs;
 
 use ftp_core::FtpTime;
 use ftp_core::listing::{
-    self, Entry, EntryKind, Format, ListingParser, ParsedLine, Precision, TimeContext, date,
+    self, DateOrder, Entry, EntryKind, Format, ListingParser, ParsedLine, Precision, TimeContext,
+    date,
 };
 use ftp_core::mlsx::{self, EntryType};
 use ftp_tests::Verdict;
@@ -116,12 +117,33 @@ fn time_context(record: &Value) -> TimeContext {
         // "A date later than now belongs to the previous year."
         ctx.max_future_seconds = 0;
     }
+    // The order of an all-numeric OS/400 date (README, "Where the sources disagree" 6), as a
+    // client configured like each tool would set it; FileZilla's is our `Auto`.
+    if source.starts_with("apache/") {
+        let option = context["option"].as_str().unwrap_or_default();
+        ctx.date_order = if option.contains("MM/dd/yy") {
+            DateOrder::MonthDayYear
+        } else {
+            DateOrder::YearMonthDay
+        };
+    } else if source.starts_with("robinrodricks/") {
+        ctx.date_order = DateOrder::DayMonthYear;
+    }
     ctx
 }
 
-fn parser(file: &str, ctx: &TimeContext) -> ListingParser {
+fn parser(file: &str, record: &Value, ctx: &TimeContext) -> ListingParser {
+    let context = &record["context"];
+    // A caller that knows the server is z/OS (FileZilla's server type, Commons Net's
+    // member-list mode) forces MVS, which reads a lone word as a member name.
+    let mvs = context["server_type"] == "MVS"
+        || context["listing_mode"]
+            .as_str()
+            .is_some_and(|m| m.contains("member"));
     let format = if file == "mlsd.jsonl" {
         Format::Mlsd
+    } else if mvs {
+        Format::Mvs
     } else {
         Format::Auto
     };
@@ -268,12 +290,14 @@ fn check_entry(
                 want.as_str().map(str::to_owned),
             )?,
             "owner_group" if want.as_str().unwrap().contains(',') => {
-                // FileZilla prints a VMS owner as listed: `GROUP,OWNER`.
+                // FileZilla prints a VMS or NonStop owner as listed: `GROUP,OWNER` (NonStop
+                // may put a blank after the comma).
                 let got = match (e.group, e.owner) {
                     (Some(g), Some(o)) => format!("{},{}", text(record, g), text(record, o)),
                     _ => String::new(),
                 };
-                eq("owner and group", got.as_str(), want.as_str().unwrap())?
+                let want = want.as_str().unwrap().replace(", ", ",");
+                eq("owner and group", got, want)?
             }
             "owner_group" => {
                 let got = match (e.owner, e.group) {
@@ -306,7 +330,35 @@ fn check_entry(
             "permissions" => {
                 let want = want.as_str().unwrap();
                 let mode = perms(e)?;
-                if want.contains(',') {
+                if let Some(rights) = want
+                    .strip_prefix(['d', '-'])
+                    .and_then(|w| w.strip_prefix(" ["))
+                    .and_then(|w| w.strip_suffix(']'))
+                {
+                    // NetWare rights: R and W are the user's read and write.
+                    let mut bits = 0u16;
+                    if rights.contains('R') {
+                        bits |= 0o400;
+                    }
+                    if rights.contains('W') {
+                        bits |= 0o200;
+                    }
+                    eq("permissions", mode, bits)?;
+                } else if let Some(rwep) = want.strip_prefix('"').and_then(|w| w.strip_suffix('"'))
+                {
+                    // HP NonStop security: who holds Read, Write, Execute (Purge has no bit).
+                    let mut bits = 0u16;
+                    for (who, bit) in rwep.chars().zip([4u16, 2, 1, 0]) {
+                        let mask = match who {
+                            'o' | 'u' => 0o100,
+                            'g' | 'c' => 0o110,
+                            'a' | 'n' => 0o111,
+                            _ => 0,
+                        };
+                        bits |= mask * bit;
+                    }
+                    eq("permissions", mode, bits)?;
+                } else if want.contains(',') {
                     // VMS `system,owner,group,world`, each a subset of RWED: owner, group
                     // and world R/W/E are the Unix r/w/x bits.
                     let fields: Vec<&str> = want.split(',').collect();
@@ -365,6 +417,8 @@ fn check_entry(
             }
             k if k.ends_with("_read") || k.ends_with("_write") || k.ends_with("_execute") => {
                 let (who, what) = k.split_once('_').unwrap();
+                // `user_can_read`: Commons Net's accessor names.
+                let what = what.strip_prefix("can_").unwrap_or(what);
                 let shift = match who {
                     "user" => 6,
                     "group" => 3,
@@ -533,7 +587,7 @@ fn check_record(file: &str, record: &Value, unknown: &mut Vec<String>) -> Outcom
         eq("lines", got, want)?;
         return Ok(true);
     }
-    let mut p = parser(file, &ctx);
+    let mut p = parser(file, record, &ctx);
     let lines: Vec<Vec<u8>> = match kind {
         "stat_reply" => reply_body(&input),
         "mlst_reply" => {

@@ -46,6 +46,84 @@ pub struct TimeContext {
     /// copy another tool's rule set it: 0 for Chromium's "no date in the future", about six
     /// months for jlaffaye/ftp's.
     pub max_future_seconds: i64,
+    /// How an all-numeric date such as OS/400's `04/03/24` is read; [`DateOrder::Auto`]
+    /// unless changed (servers print it in their locale's order and do not say which).
+    pub date_order: DateOrder,
+}
+
+/// The field order of an all-numeric date with a two-digit year (`04/03/24`), where the
+/// listing itself does not say which field is which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DateOrder {
+    /// The first of month/day/year, day/month/year, year/month/day that is a valid date;
+    /// a dotted date (`18.09.06`) is read day/month/year, as European locales write it.
+    #[default]
+    Auto,
+    /// `yy/mm/dd` (OS/400 `*YMD`).
+    YearMonthDay,
+    /// `mm/dd/yy` (OS/400 `*MDY`).
+    MonthDayYear,
+    /// `dd/mm/yy` (OS/400 `*DMY`).
+    DayMonthYear,
+}
+
+/// A two-digit year: below 80 is 20xx, otherwise 19xx (no FTP server lists files from
+/// before 1980); a three-digit year counts from 1900 (OS/2 prints `103` for 2003).
+pub(crate) fn pivot_year(digits: &[u8]) -> Option<u16> {
+    let n = u16::try_from(super::decimal(digits)?).ok()?;
+    match digits.len() {
+        2 if n < 80 => Some(2000 + n),
+        2 | 3 => Some(1900 + n),
+        4 => Some(n),
+        _ => None,
+    }
+}
+
+/// A numeric date `a/b/c` (or `.`, `-`) of two-digit fields (the year may have four), read
+/// in `order`. `None` if it is not one or names no valid day.
+pub(crate) fn numeric_date(token: &[u8], order: DateOrder) -> Option<(u16, u8, u8)> {
+    let sep = *token.iter().find(|b| !b.is_ascii_digit())?;
+    if !matches!(sep, b'/' | b'.' | b'-') {
+        return None;
+    }
+    let mut parts = token.split(|b| *b == sep);
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || a.is_empty() || b.len() != 2 || c.is_empty() {
+        return None;
+    }
+    let valid = |(y, m, d): (u16, u8, u8)| FtpTime::new(y, m, d, 0, 0, 0).ok().map(|_| (y, m, d));
+    let ymd = || {
+        Some((
+            pivot_year(a)?,
+            small(b)?,
+            small(c).filter(|_| c.len() == 2)?,
+        ))
+    };
+    let mdy = || {
+        Some((
+            pivot_year(c)?,
+            small(a).filter(|_| a.len() == 2)?,
+            small(b)?,
+        ))
+    };
+    let dmy = || {
+        Some((
+            pivot_year(c)?,
+            small(b)?,
+            small(a).filter(|_| a.len() == 2)?,
+        ))
+    };
+    match order {
+        DateOrder::YearMonthDay => ymd().and_then(valid),
+        DateOrder::MonthDayYear => mdy().and_then(valid),
+        DateOrder::DayMonthYear => dmy().and_then(valid),
+        DateOrder::Auto if sep == b'.' => dmy().and_then(valid),
+        DateOrder::Auto if a.len() == 4 => ymd().and_then(valid),
+        DateOrder::Auto => mdy()
+            .and_then(valid)
+            .or_else(|| dmy().and_then(valid))
+            .or_else(|| ymd().and_then(valid)),
+    }
 }
 
 /// One day: the default [`TimeContext::max_future_seconds`].
@@ -58,6 +136,7 @@ impl TimeContext {
             now,
             server_offset_minutes: 0,
             max_future_seconds: DEFAULT_MAX_FUTURE_SECONDS,
+            date_order: DateOrder::Auto,
         }
     }
 

@@ -6,7 +6,8 @@
 //! listing that mixes formats (or a server that writes its own header line) still yields
 //! every entry it can. The order for a line no format claimed yet: EPLF (starts with `+`),
 //! Unix `ls -l` (starts with a mode), DOS (starts with a date), VMS (starts with
-//! `NAME;VERSION`), MLSD (starts with facts).
+//! `NAME;VERSION`), OS/400, NetWare, OS/2, MVS, Connect:Enterprise, HP NonStop, MLSD
+//! (starts with facts).
 //! An MLSD line without facts (` name`) is taken only once MLSD was detected or forced,
 //! because in any other listing it is an unknown line, not an entry named `name`.
 //!
@@ -15,7 +16,10 @@
 //! servers wrap listings in.
 
 use super::date::TimeContext;
-use super::{ParsedLine, SkipReason, dos, eplf, is_space, mlsd, strip_line_end, unix, vms};
+use super::{
+    ParsedLine, SkipReason, connect_enterprise, dos, eplf, hp_nonstop, is_space, mlsd, mvs,
+    netware, os2, os400, strip_line_end, unix, vms,
+};
 use crate::time::FtpTime;
 
 /// A listing format, or [`Format::Auto`] to detect it line by line.
@@ -35,6 +39,36 @@ pub enum Format {
     Mlsd,
     /// OpenVMS ([`vms`]).
     Vms,
+    /// IBM i / OS/400 ([`os400`]).
+    Os400,
+    /// MVS / z/OS data sets, members and JES jobs ([`mvs`]). Forcing it also makes a
+    /// lone word a member name.
+    Mvs,
+    /// Novell NetWare ([`netware`]).
+    Netware,
+    /// OS/2 ([`os2`]).
+    Os2,
+    /// Sterling Connect:Enterprise ([`connect_enterprise`]).
+    ConnectEnterprise,
+    /// HP NonStop / Tandem Guardian ([`hp_nonstop`]).
+    HpNonStop,
+}
+
+impl Format {
+    /// Every concrete format (all but [`Format::Auto`]), in the order detection tries them.
+    pub const ALL: [Format; 11] = [
+        Format::Eplf,
+        Format::Unix,
+        Format::Dos,
+        Format::Vms,
+        Format::Os400,
+        Format::Netware,
+        Format::Os2,
+        Format::Mvs,
+        Format::ConnectEnterprise,
+        Format::HpNonStop,
+        Format::Mlsd,
+    ];
 }
 
 /// Parses a listing line by line as it arrives. It keeps the format it detected and the
@@ -106,17 +140,12 @@ impl ListingParser {
         if line.iter().all(|b| is_space(*b)) {
             return ParsedLine::Skipped(SkipReason::Blank);
         }
-        const ORDER: [Format; 5] = [
-            Format::Eplf,
-            Format::Unix,
-            Format::Dos,
-            Format::Vms,
-            Format::Mlsd,
-        ];
         let entry = match self.format {
             Format::Auto => {
                 let first = self.detected.into_iter();
-                let rest = ORDER.into_iter().filter(|f| Some(*f) != self.detected);
+                let rest = Format::ALL
+                    .into_iter()
+                    .filter(|f| Some(*f) != self.detected);
                 first.chain(rest).find_map(|format| {
                     // See the module docs: ` name` is an MLSD entry only in an MLSD listing.
                     if format == Format::Mlsd
@@ -151,6 +180,12 @@ impl ListingParser {
             Format::Eplf => eplf::parse(line),
             Format::Mlsd => mlsd::parse(line),
             Format::Vms => vms::parse(line, &self.ctx),
+            Format::Os400 => os400::parse(line, &self.ctx),
+            Format::Mvs => mvs::parse(line, &self.ctx, self.format == Format::Mvs),
+            Format::Netware => netware::parse(line, &self.ctx),
+            Format::Os2 => os2::parse(line, &self.ctx),
+            Format::ConnectEnterprise => connect_enterprise::parse(line, &self.ctx),
+            Format::HpNonStop => hp_nonstop::parse(line, &self.ctx),
             Format::Auto => None,
         }
     }
@@ -174,6 +209,18 @@ pub fn skip_reason(line: &[u8]) -> Option<SkipReason> {
     }
     // VMS and server banners around a listing.
     if starts(b"directory ") || starts(b"total of ") || starts(b"grand total") {
+        return Some(SkipReason::Header);
+    }
+    // Column headers: MVS data sets, PDS members (ISPF and load modules), HP NonStop.
+    let has = |word: &[u8]| {
+        trimmed
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if (starts(b"volume ") && has(b" dsname"))
+        || (starts(b"name ") && (has(b" vv.mm ") || has(b" ttr ")))
+        || (starts(b"file ") && has(b" code ") && has(b" eof "))
+    {
         return Some(SkipReason::Header);
     }
     None

@@ -10,6 +10,12 @@
 //! | EPLF | `+i8388621.48594,m825718503,r,s280,\tdjb.html` | [`eplf`] |
 //! | MLSD facts (RFC 3659 §7) | `type=file;size=1024;modify=20201213202400; a b` | [`mlsd`] |
 //! | OpenVMS | `1-JUN.LIS;1   9/9   2-JUN-1998 07:32:04  [GROUP,OWNER]  (RWED,RWED,RE,)` | [`vms`] |
+//! | IBM i (OS/400) | `QSYS  77824 02/23/00 15:09:55 *DIR  dir/` | [`os400`] |
+//! | MVS / z/OS | `SAVE00 3390 2004/06/23 1 1 FB 128 6144 PS INCOMING.D061704` | [`mvs`] |
+//! | NetWare | `d [RWCEAFMS] rwinston   512 Nov 24  2005 Favorites` | [`netware`] |
+//! | OS/2 | `     0           DIR   12-30-97   12:32  jbrekke` | [`os2`] |
+//! | Connect:Enterprise | `-C--E-----FTP B QUA1I1  18128  41 Aug 12 13:56 QUADTEST` | [`connect_enterprise`] |
+//! | HP NonStop | `FILE1 101 528 12-Jan-14 14:21:18 255, 0 "oooo"` | [`hp_nonstop`] |
 //!
 //! The rule that matters most: **no line is ever lost**. Every line comes back as a
 //! [`ParsedLine`]: an [`Entry`], a line known to carry no entry ([`ParsedLine::Skipped`]:
@@ -42,15 +48,21 @@ use core::fmt;
 use crate::error::ParseError;
 pub(crate) use crate::reply::strip_line_end;
 
+pub mod connect_enterprise;
 pub mod date;
 pub mod detect;
 pub mod dos;
 pub mod eplf;
+pub mod hp_nonstop;
 pub mod mlsd;
+pub mod mvs;
+pub mod netware;
+pub mod os2;
+pub mod os400;
 pub mod unix;
 pub mod vms;
 
-pub use date::{DEFAULT_MAX_FUTURE_SECONDS, ListingTime, Precision, TimeContext};
+pub use date::{DEFAULT_MAX_FUTURE_SECONDS, DateOrder, ListingTime, Precision, TimeContext};
 pub use detect::{Format, ListingParser};
 
 /// What kind of file system object an entry is.
