@@ -22,20 +22,22 @@
 //! `total 12`, blank lines, headers), or [`ParsedLine::Unparsed`] with the raw bytes when no
 //! parser understands it. A caller can show, log or hand such lines to its own parser.
 //!
-//! [`ListingParser`] works line by line as data arrives (it holds the detected format, not
-//! the listing), and [`lines`] splits a complete buffer. Entries borrow from the line.
+//! [`ListingParser::parse_line`] works line by line as data arrives (it holds the detected
+//! format and at most one line, not the listing; call [`ListingParser::finish`] at the
+//! end); [`ListingParser::parse_all`] runs over a complete buffer, with entries that borrow
+//! from it; [`lines`] splits a buffer into lines.
 //!
 //! ```
 //! use ftp_core::FtpTime;
-//! use ftp_core::listing::{lines, EntryKind, ListingParser, ParsedLine};
+//! use ftp_core::listing::{EntryKind, ListingParser, ParsedLine};
 //!
 //! let data = b"total 8\r\n-rw-r--r-- 1 ftp ftp 531 Jan 29 03:26 read me\r\nlrwxrwxrwx 1 ftp ftp 7 Jan 25  2016 bin -> usr/bin\r\n";
 //! let now = FtpTime::new(2024, 3, 1, 12, 0, 0)?;
 //! let mut parser = ListingParser::new(now);
 //! let mut names = Vec::new();
-//! for line in lines(data) {
-//!     if let ParsedLine::Entry(e) = parser.parse_line(line) {
-//!         names.push((e.name_str().unwrap_or("?").to_owned(), e.kind));
+//! for parsed in parser.parse_all(data) {
+//!     if let ParsedLine::Entry(e) = parsed {
+//!         names.push((e.name_str().unwrap_or("?"), e.kind));
 //!     }
 //! }
 //! assert_eq!(names[0].0, "read me");
@@ -63,7 +65,7 @@ pub mod unix;
 pub mod vms;
 
 pub use date::{DEFAULT_MAX_FUTURE_SECONDS, DateOrder, ListingTime, Precision, TimeContext};
-pub use detect::{Format, ListingParser};
+pub use detect::{Format, ListingParser, ParseAll};
 
 /// What kind of file system object an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -183,6 +185,10 @@ pub enum SkipReason {
     /// A header or footer a server wraps its listing in (`Directory listing of /x`,
     /// VMS `Directory DISK$USER:[ME]` and `Total of 3 files, 12 blocks.`).
     Header,
+    /// The line is the first half of an entry wrapped over two lines (an OpenVMS name too
+    /// long for its column); the entry comes with the next line, or, if none continues
+    /// it, alone. See [`ListingParser`].
+    Continued,
 }
 
 /// One line of a listing, classified. See the [module docs](self): nothing is dropped.
