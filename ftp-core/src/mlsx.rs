@@ -9,6 +9,14 @@
 //! is the name, leading and trailing spaces included). Fact names are case-insensitive.
 //! A line that starts with a space has no facts. MLSD sends one entry per data-channel
 //! line; MLST sends one inside a multi-line control reply, indented by one space.
+//!
+//! Deviations real servers send are accepted where the line stays unambiguous:
+//! * a fact with an empty value (`Size=;`) is present but carries nothing: the typed field
+//!   stays `None`;
+//! * a tab instead of the space before the name;
+//! * a last fact without its `;` (`type=file name`, servers that implemented the drafts
+//!   before mlst-07): the fact runs to the first blank, which must come before any `;`,
+//!   and its value must not be empty.
 
 use core::fmt;
 
@@ -138,7 +146,7 @@ impl<'a> Iterator for Facts<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         // The facts section was validated when the entry was parsed.
-        let (pair, rest) = fact(self.rest)?;
+        let (pair, rest) = fact(self.rest).or_else(|| unterminated(self.rest))?;
         self.rest = rest;
         Some(pair)
     }
@@ -155,10 +163,35 @@ fn fact(input: &[u8]) -> Option<(NameValue<'_>, &[u8])> {
     let (item, rest) = input.split_at(semi);
     let eq = memchr::memchr(b'=', item)?;
     let (name, value) = item.split_at(eq);
-    if name.is_empty() || name.contains(&b' ') {
+    if name.is_empty() || name.iter().any(|b| is_blank(*b)) {
         return None;
     }
     Some(((name, value.get(1..)?), rest.get(1..)?))
+}
+
+/// A last fact without its `;` (pre-mlst-07 servers): `name=value` up to the first blank
+/// (or the end), with no `;` in it and a value that is not empty.
+fn unterminated(input: &[u8]) -> Option<(NameValue<'_>, &[u8])> {
+    let end = input
+        .iter()
+        .position(|b| is_blank(*b))
+        .unwrap_or(input.len());
+    let (item, rest) = input.split_at(end);
+    if item.contains(&b';') {
+        return None;
+    }
+    let eq = memchr::memchr(b'=', item)?;
+    let (name, value) = item.split_at(eq);
+    let value = value.get(1..)?;
+    if name.is_empty() || value.is_empty() {
+        return None;
+    }
+    Some(((name, value), rest))
+}
+
+/// The separator before the name: a space, or a tab some servers send.
+const fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
 }
 
 fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseError> {
@@ -221,14 +254,19 @@ pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
     // One pass: each fact is checked and, if it is one we type, read.
     let mut rest = line;
     while let Some(&first) = rest.first()
-        && first != b' '
+        && !is_blank(first)
     {
-        let ((fact_name, value), after) = fact(rest).ok_or(ParseError::Malformed {
-            what: "MLSx facts (each must be name=value;)",
-        })?;
+        let ((fact_name, value), after) =
+            fact(rest)
+                .or_else(|| unterminated(rest))
+                .ok_or(ParseError::Malformed {
+                    what: "MLSx facts (each must be name=value;)",
+                })?;
         rest = after;
         let is = |n: &[u8]| fact_name.eq_ignore_ascii_case(n);
-        if is(b"type") {
+        if value.is_empty() {
+            // `Size=;`: the fact is there but says nothing.
+        } else if is(b"type") {
             entry.kind = Some(EntryType::parse(value));
         } else if is(b"size") {
             entry.size = Some(decimal(value, "the size fact")?);
@@ -257,9 +295,12 @@ pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
         }
     }
     entry.facts = &line[..line.len() - rest.len()];
-    let name = rest.strip_prefix(b" ").ok_or(ParseError::Missing {
-        what: "the space between MLSx facts and the name",
-    })?;
+    let name = rest
+        .strip_prefix(b" ")
+        .or_else(|| rest.strip_prefix(b"\t"))
+        .ok_or(ParseError::Missing {
+            what: "the space between MLSx facts and the name",
+        })?;
     if name.is_empty() {
         return Err(ParseError::Missing {
             what: "an MLSx entry name",
@@ -308,11 +349,26 @@ mod tests {
     fn malformed() {
         assert!(parse_entry(b"type=file;size=1;").is_err());
         assert!(parse_entry(b"type=file;size=1; ").is_err());
-        assert!(parse_entry(b"type=file size=1 x").is_err());
+        assert!(parse_entry(b"type=file;size=1;x=;y z").is_err());
+        assert!(parse_entry(b"Type= missing value").is_err());
+        assert!(parse_entry(b"/no/space").is_err());
         assert!(parse_entry(b"type;size=1; x").is_err());
         assert!(parse_entry(b"size=x1; x").is_err());
         assert!(parse_entry(b"modify=2020; x").is_err());
         assert!(parse_entry(b"").is_err());
+    }
+
+    #[test]
+    fn deviations_real_servers_send() {
+        let e = parse_entry(b"Size=;type=file; /empty/size").unwrap();
+        assert_eq!((e.size, e.kind), (None, Some(EntryType::File)));
+        assert_eq!(e.fact("size"), Some(&b""[..]));
+        let e = parse_entry(b"size=12;type=file;\tname with  spaces").unwrap();
+        assert_eq!((e.name, e.size), (&b"name with  spaces"[..], Some(12)));
+        let e = parse_entry(b"type=file;size=3 77 no trailing semicolon").unwrap();
+        assert_eq!(e.name, b"77 no trailing semicolon");
+        assert_eq!((e.kind, e.size), (Some(EntryType::File), Some(3)));
+        assert_eq!(e.fact_pairs().count(), 2);
     }
 
     #[test]

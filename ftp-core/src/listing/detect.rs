@@ -8,8 +8,9 @@
 //! Unix `ls -l` (starts with a mode), DOS (starts with a date), VMS (starts with
 //! `NAME;VERSION`), OS/400, NetWare, OS/2, MVS, Connect:Enterprise, HP NonStop, MLSD
 //! (starts with facts).
-//! An MLSD line without facts (` name`) is taken only once MLSD was detected or forced,
-//! because in any other listing it is an unknown line, not an entry named `name`.
+//! An MLSD line without facts (` name`), or whose facts lack every `;` (`a=b name`, a
+//! pre-RFC form), is taken only once MLSD was detected or forced, because in any other
+//! listing it is an unknown line, not an entry.
 //!
 //! Lines that carry no entry are classified after the parsers had their chance, so an entry
 //! is never mistaken for a header: blank lines, `total N`, and the headers and footers
@@ -299,6 +300,14 @@ impl<'l> Iterator for ParseAll<'_, 'l> {
     }
 }
 
+/// Whether `line` starts with at least one `;`-terminated fact, the MLSD shape that is
+/// safe to detect in a listing of unknown format.
+fn strict_facts(line: &[u8]) -> bool {
+    let first_blank = line.iter().position(|b| is_space(*b)).unwrap_or(line.len());
+    line.get(..first_blank)
+        .is_some_and(|facts| facts.contains(&b';'))
+}
+
 /// A wrapped VMS name whose columns never came: an entry with what is known.
 fn lone_name(line: &[u8]) -> ParsedLine<'_> {
     match vms::wrapped_name(line) {
@@ -334,10 +343,11 @@ impl Core {
                     .into_iter()
                     .filter(|f| Some(*f) != self.detected);
                 first.chain(rest).find_map(|format| {
-                    // See the module docs: ` name` is an MLSD entry only in an MLSD listing.
+                    // See the module docs: ` name` (and `fact=value name`, without any
+                    // `;`) is an MLSD entry only in an MLSD listing.
                     if format == Format::Mlsd
                         && self.detected != Some(Format::Mlsd)
-                        && line.first() == Some(&b' ')
+                        && !strict_facts(line)
                     {
                         return None;
                     }
@@ -457,6 +467,11 @@ mod tests {
         assert!(p.parse_line(b"type=dir; sub").entry().is_some());
         assert_eq!(p.detected(), Some(Format::Mlsd));
         assert!(p.parse_line(b" lonely").entry().is_some());
+        let mut p = parser();
+        assert_eq!(
+            p.parse_line(b"user=bob logged in"),
+            ParsedLine::Unparsed(b"user=bob logged in")
+        );
     }
 
     #[test]
