@@ -35,7 +35,8 @@ pub enum EntryType<'a> {
     Cdir,
     /// `type=pdir`: a parent of the listed directory.
     Pdir,
-    /// `type=OS.unix=slink:target` (or `symlink`), the target if the server gave one.
+    /// `type=OS.unix=slink:target` (or `symlink`), the target if the server gave one; also
+    /// the non-standard `type=link` and `type=symlink`.
     Symlink {
         /// The link target, when present after `:`.
         target: Option<&'a [u8]>,
@@ -61,6 +62,9 @@ impl<'a> EntryType<'a> {
             EntryType::Cdir
         } else if value.eq_ignore_ascii_case(b"pdir") {
             EntryType::Pdir
+        } else if value.eq_ignore_ascii_case(b"link") || value.eq_ignore_ascii_case(b"symlink") {
+            // Not RFC 3659, but what some servers send for a symlink whose target they hide.
+            EntryType::Symlink { target: None }
         } else if lower_starts(SYMLINK) || lower_starts(SLINK) {
             let len = if lower_starts(SYMLINK) {
                 SYMLINK.len()

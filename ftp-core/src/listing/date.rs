@@ -30,6 +30,9 @@ pub enum Precision {
     Minute,
     /// Date and time to the second (MLSD, EPLF, `ls --full-time`).
     Second,
+    /// Date and time with a fraction of a second (MLSD `modify=20141022065102.999`, VMS
+    /// hundredths); [`FtpTime::fraction_digits`] says how many digits were listed.
+    SubSecond,
 }
 
 /// The "now" and time zone that listing dates are read against. There is no clock in
@@ -156,11 +159,15 @@ pub struct ListingTime {
 }
 
 impl ListingTime {
-    /// A UTC time to the second (MLSD, EPLF).
+    /// A UTC time to the second, or to the fraction it carries (MLSD, EPLF).
     pub const fn utc(time: FtpTime) -> Self {
         ListingTime {
             wall: time,
-            precision: Precision::Second,
+            precision: if time.fraction_digits() > 0 {
+                Precision::SubSecond
+            } else {
+                Precision::Second
+            },
             year_inferred: false,
             offset_minutes: 0,
         }
@@ -414,6 +421,9 @@ pub(crate) struct LsDate {
     /// A year written right after the day with one space (`Feb 18 2005`): such servers pad
     /// after the year instead of before it.
     pub left_aligned_year: bool,
+    /// A date column padded after the date (`2004.07.15   name`): every blank before
+    /// the name is padding.
+    pub padded: bool,
 }
 
 /// Reads an `ls -l` date starting at byte `start` of `line`. Accepted, as servers send them:
@@ -426,6 +436,76 @@ pub(crate) struct LsDate {
 ///   `YYYY/MM/DD HH:MM`, `DD-MM-YYYY HH:MM` (or `MM-DD-YYYY`, whichever is a valid date
 ///   with the day above 12), `DD-Mon-YY` (date only).
 pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
+    common_date(line, start, ctx).or_else(|| unit_date(line, start, ctx))
+}
+
+/// Numbers followed by a locale's units, in whatever encoding the server used: `4月 18日
+/// 2003年` (UTF-8 or Shift-JIS bytes), `2005년 1월 6일`, `2003 3월 20`, `8월 17 08:52`.
+/// A unit is whatever follows the digits, starting with a non-ASCII byte; at least one of the first two
+/// numbers must carry one. Year first (four digits) or month first; a time may follow.
+fn unit_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
+    let mut toks = tokens(line, start);
+    let mut next = || toks.next().and_then(|(a, b)| Some((line.get(a..b)?, b)));
+    let ((n1, u1, _), (n2, u2, _)) = (unit_number(next()?.0)?, unit_number(next()?.0)?);
+    if !(u1 || u2) {
+        return None;
+    }
+    let (third, third_end) = next()?;
+    let local = |wall, precision, inferred| {
+        ListingTime::local(wall, precision, inferred, ctx.server_offset_minutes)
+    };
+    let found = |time, end| {
+        Some(LsDate {
+            time,
+            end,
+            left_aligned_year: false,
+            padded: false,
+        })
+    };
+    let (_, _, year_digits) = unit_number(third).unwrap_or((0, false, 0));
+    if let Some((hour, minute, second)) = clock(third).filter(|_| n1 < 1000) {
+        let month = u8::try_from(n1).ok()?;
+        let day = u8::try_from(n2).ok()?;
+        let wall = infer_year(month, day, hour, minute, ctx)?;
+        let wall = FtpTime::new(wall.year(), month, day, hour, minute, second.unwrap_or(0)).ok()?;
+        let precision = if second.is_some() {
+            Precision::Second
+        } else {
+            Precision::Minute
+        };
+        return found(local(wall, precision, true), third_end);
+    }
+    let (n3, _, _) = unit_number(third)?;
+    let (year, month, day) = if n1 >= 1000 {
+        (n1, n2, n3)
+    } else if year_digits == 4 {
+        (n3, n1, n2)
+    } else {
+        return None;
+    };
+    let (month, day) = (u8::try_from(month).ok()?, u8::try_from(day).ok()?);
+    let wall = FtpTime::new(year, month, day, 0, 0, 0).ok()?;
+    found(local(wall, Precision::Day, false), third_end)
+}
+
+/// Leading ASCII digits (one to four) and whether a unit (starting with a non-ASCII byte)
+/// follows them.
+fn unit_number(token: &[u8]) -> Option<(u16, bool, usize)> {
+    let digits = token.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 4 {
+        return None;
+    }
+    // Multi-byte encodings may have an ASCII byte after the first (Shift-JIS `年` is
+    // `\x94N`): the unit starts with a non-ASCII byte.
+    let unit = token.get(digits..)?;
+    if unit.first().is_some_and(u8::is_ascii) {
+        return None;
+    }
+    let n = u16::try_from(super::decimal(token.get(..digits)?)?).ok()?;
+    Some((n, !unit.is_empty(), digits))
+}
+
+fn common_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
     let mut toks = tokens(line, start);
     let (a0, a1) = toks.next()?;
     let first = trim_comma(line.get(a0..a1)?);
@@ -438,6 +518,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, Precision::Day, false),
             end,
             left_aligned_year: false,
+            padded: false,
         })
     };
 
@@ -467,11 +548,16 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, precision, false),
             end,
             left_aligned_year: false,
+            padded: false,
         });
     }
     // `01-jun-99`: a date without a time.
     if let Some(ymd) = day_month_name_year(first) {
         return date_only(ymd, a1);
+    }
+    // `2004.07.15`: a date without a time, in a column padded after it.
+    if let Some(ymd) = dotted_day(first) {
+        return date_only(ymd, a1).map(|d| LsDate { padded: true, ..d });
     }
 
     // Month and day, in one token (`09-26`) or two.
@@ -508,6 +594,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
                 time: local(wall, Precision::Second, false),
                 end: d1,
                 left_aligned_year: false,
+                padded: false,
             });
         }
         let (hour, minute, midnight) = match (hour, minute) {
@@ -532,6 +619,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, precision, true),
             end: c1,
             left_aligned_year: false,
+            padded: false,
         });
     }
     let year = year(third)?;
@@ -545,6 +633,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, Precision::Minute, false),
             end: d1,
             left_aligned_year: false,
+            padded: false,
         });
     }
     let wall = FtpTime::new(year, month, day, 0, 0, 0).ok()?;
@@ -552,6 +641,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
         time: local(wall, Precision::Day, false),
         end: c1,
         left_aligned_year: c0 == day_end + 1 && third.len() == 4,
+        padded: false,
     })
 }
 
@@ -592,6 +682,18 @@ fn whole_date(token: &[u8]) -> Option<(u16, u8, u8)> {
         }
         _ => None,
     }
+}
+
+/// `2004.07.15`.
+fn dotted_day(token: &[u8]) -> Option<(u16, u8, u8)> {
+    if token.len() != 10 || token.get(4) != Some(&b'.') || token.get(7) != Some(&b'.') {
+        return None;
+    }
+    Some((
+        year(token.get(..4)?)?,
+        small(token.get(5..7)?)?,
+        small(token.get(8..)?)?,
+    ))
 }
 
 /// `01-jun-99` / `01-Jun-1999`.

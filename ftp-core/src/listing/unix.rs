@@ -108,8 +108,13 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
     // The name starts after the one space that ends the date (two after a left-aligned
     // year, which is padded on the right).
     let mut start = found.end;
-    let skip = if found.left_aligned_year && line.get(start..start + 2).is_some_and(|s| s == b"  ")
-    {
+    let skip = if found.padded {
+        line.get(start..)?
+            .iter()
+            .take_while(|b| super::is_space(**b))
+            .count()
+            .max(1)
+    } else if found.left_aligned_year && line.get(start..start + 2).is_some_and(|s| s == b"  ") {
         2
     } else {
         1
@@ -441,6 +446,29 @@ mod tests {
         assert_eq!(e.modified.unwrap().wall_clock().year(), 2016);
         let e = p("-rw-rw---- 1 ep1adm sapsys 0 8月 17日 20:10 caerrinf");
         assert_eq!(e.modified.unwrap().wall_clock().month(), 8);
+        // Units in other encodings and orders, and a dotted date padded after.
+        let ymd = |line: &[u8]| {
+            let e = parse(line, &ctx()).unwrap();
+            let t = e.modified.unwrap().wall_clock();
+            (e.name.to_vec(), t.year(), t.month(), t.day())
+        };
+        let day = |name: &[u8], y, m, d| (name.to_vec(), y, m, d);
+        assert_eq!(
+            ymd(b"-rw-r--r-- 1 root sys 8473  4\x8c\x8e 18\x93\xfa 2003\x94N a file"),
+            day(b"a file", 2003, 4, 18)
+        );
+        assert_eq!(
+            ymd("drwxr-xr-x 5 root sys 512 2005년  1월  6일 b dir".as_bytes()),
+            day(b"b dir", 2005, 1, 6)
+        );
+        assert_eq!(
+            ymd(b"-rwxrwxrwx 1 root staff 0 2003   3\xed\xef 20 c"),
+            day(b"c", 2003, 3, 20)
+        );
+        assert_eq!(
+            ymd(b"-r-xr-xr-x 2 root root 96 2004.07.15   d  e"),
+            day(b"d  e", 2004, 7, 15)
+        );
         assert!(parse(b"drwxr-xr-x 3 110 1002 3 Dec 02  209 pub", &ctx()).is_none());
         assert!(parse(b"drwxr-xr-x 2 root 99 4096 Feb 23 30:01 zzplayer", &ctx()).is_none());
         // An owner named like a month: the real date is the later one.

@@ -153,7 +153,11 @@ fn columns<'a>(
                 .ok()?
                 .with_nanosecond(nanos, if nanos == 0 { 0 } else { 2 })
                 .ok()?,
-            Precision::Second,
+            if nanos == 0 {
+                Precision::Second
+            } else {
+                Precision::SubSecond
+            },
         ),
         Some((hour, minute, None, _)) => (
             FtpTime::new(y, m, d, hour, minute, 0).ok()?,
