@@ -239,9 +239,30 @@ impl fmt::Debug for ListingTime {
 /// The year for a listed month, day, hour and minute without one: see the
 /// [module docs](self) for the rule.
 pub fn infer_year(month: u8, day: u8, hour: u8, minute: u8, ctx: &TimeContext) -> Option<FtpTime> {
+    // The common case without any timestamp arithmetic: a server on UTC, the usual
+    // tolerance, not in December (so next year is out of reach), and a date not after
+    // now: it is this year's.
+    let now = ctx.now;
+    if ctx.server_offset_minutes == 0
+        && (0..=28 * 86_400).contains(&ctx.max_future_seconds)
+        && now.month() < 12
+        && (month, day, hour, minute) <= (now.month(), now.day(), now.hour(), now.minute())
+        && let Ok(t) = FtpTime::new(now.year(), month, day, hour, minute, 0)
+    {
+        return Some(t);
+    }
     let local_now = ctx.now.unix_timestamp() + ctx.offset_seconds();
     let limit = local_now.saturating_add(ctx.max_future_seconds);
-    let now_year = FtpTime::from_unix_timestamp(local_now).ok()?.year();
+    // The server's current year: "now"'s own, unless the offset may cross a new year (this
+    // runs for most lines of a listing; the conversion is the slow part).
+    let near_new_year = matches!((ctx.now.month(), ctx.now.day()), (1, 1) | (12, 31));
+    let now_year = if ctx.server_offset_minutes == 0
+        || (ctx.server_offset_minutes.unsigned_abs() < 24 * 60 && !near_new_year)
+    {
+        ctx.now.year()
+    } else {
+        FtpTime::from_unix_timestamp(local_now).ok()?.year()
+    };
     let newest = now_year.saturating_add(1).min(9999);
     // Eight years back always reaches a leap year, for `Feb 29`.
     let oldest = now_year.saturating_sub(8);
@@ -338,6 +359,54 @@ const LONG_MONTHS: [(&[u8], u8); 31] = [
     (b"dezember", 12),
 ];
 
+/// For each lower-case ASCII letter, the set (bit `n`: letter `a + n`) of ASCII letters
+/// that follow it at the start of a name in [`MONTHS`] or [`LONG_MONTHS`].
+const NAME_STARTS: [u32; 26] = {
+    let mut set = [0u32; 26];
+    let mut i = 0;
+    while i < MONTHS.len() + LONG_MONTHS.len() {
+        let name = if i < MONTHS.len() {
+            MONTHS[i].0
+        } else {
+            LONG_MONTHS[i - MONTHS.len()].0
+        };
+        if name.len() >= 2 && name[0].is_ascii_lowercase() && name[1].is_ascii_lowercase() {
+            set[(name[0] - b'a') as usize] |= 1 << (name[1] - b'a');
+        }
+        i += 1;
+    }
+    set
+};
+
+/// Whether an `ls -l` date may start at `token` (`next` is the token after it): false only
+/// where [`ls_date`] surely finds none, so the owner, group and size columns are passed over
+/// without trying every date form on them.
+pub(crate) fn may_start_ls_date(token: &[u8], next: Option<&[u8]>) -> bool {
+    let Some(&first) = token.first() else {
+        return false;
+    };
+    if first.is_ascii_digit() {
+        let digits = token.iter().take_while(|b| b.is_ascii_digit()).count();
+        match digits {
+            // `2005-04-08`, `26.`, `3月`, `09-26`: not a plain number.
+            _ if digits < token.len() => true,
+            // A day or a numeric month (never 0, never above 31).
+            1 | 2 => matches!(small(token), Some(1..=31)),
+            // A year before a number with a unit (`2003 3월`).
+            4 => next
+                .and_then(|n| n.iter().find(|b| !b.is_ascii_digit()))
+                .is_some_and(|b| !b.is_ascii()),
+            // No day, month or year has three or five and more digits.
+            _ => false,
+        }
+    } else if first.is_ascii() {
+        // Only a month name starts with a letter.
+        month(trim_comma(token)).is_some()
+    } else {
+        true
+    }
+}
+
 /// A month name, exactly: a three-letter abbreviation (English `jan`…`dec`; German, French,
 /// Spanish, Italian, Russian ones such as `mär`, `okt`, `dez`, `fév`, `ene`, `янв`) or a
 /// longer form (`july`, `juli`, `juil`, `sept`, `szept`, `januar`, …), any ASCII case, a
@@ -376,6 +445,17 @@ pub fn month(token: &[u8]) -> Option<u8> {
         if english.is_some() {
             return english;
         }
+    }
+    // Most tokens tried here are owner and group names: a pair of ASCII letters no month
+    // name starts with rules them out without the table scan.
+    if let [a, b, ..] = *token
+        && a.is_ascii_alphabetic()
+        && b.is_ascii_alphabetic()
+        && NAME_STARTS[usize::from(a.to_ascii_lowercase() - b'a')]
+            & (1 << (b.to_ascii_lowercase() - b'a'))
+            == 0
+    {
+        return None;
     }
     let is = |name: &[u8]| {
         token.len() == name.len()

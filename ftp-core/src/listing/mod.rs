@@ -266,21 +266,22 @@ impl Iterator for Tokens<'_> {
     type Item = (usize, usize);
 
     fn next(&mut self) -> Option<(usize, usize)> {
-        let rest = self.line.get(self.pos..)?;
-        let skip = rest.iter().take_while(|b| is_space(**b)).count();
-        let start = self.pos + skip;
-        let len = self
-            .line
-            .get(start..)?
-            .iter()
-            .take_while(|b| !is_space(**b))
-            .count();
-        if len == 0 {
-            self.pos = self.line.len();
+        // A plain index scan: this runs for every column of every line.
+        let line = self.line;
+        let mut start = self.pos;
+        while line.get(start).is_some_and(|b| is_space(*b)) {
+            start += 1;
+        }
+        let mut end = start;
+        while line.get(end).is_some_and(|b| !is_space(*b)) {
+            end += 1;
+        }
+        if end == start {
+            self.pos = line.len();
             return None;
         }
-        self.pos = start + len;
-        Some((start, start + len))
+        self.pos = end;
+        Some((start, end))
     }
 }
 

@@ -43,32 +43,43 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
     let (m0, m1) = toks.next()?;
     let (type_char, permissions, glued_links) = mode(line.get(m0..m1)?)?;
 
+    // One left-to-right scan: each column is kept (the ones before the date are the
+    // links, owner, group and size), and the date is looked for where it may start. The
+    // first date (after a size) with a year up to next year wins, so an owner named `jan`
+    // with group `20` and size `4096` is not read as the date `Jan 20 4096`; failing that,
+    // the first date with any year, so a file really dated 2100 is still an entry.
     let mut fields = [(0usize, 0usize); MAX_FIELDS];
+    let is_device = matches!(type_char, b'b' | b'c');
+    let limit = ctx.now.year().saturating_add(1);
+    let mut far_future = None;
+    let mut found = None;
+    let mut pending = toks.next();
     let mut n = 0;
-    for (slot, tok) in fields.iter_mut().zip(toks) {
+    while let Some(tok) = pending {
+        let Some(slot) = fields.get_mut(n) else {
+            break;
+        };
         *slot = tok;
+        pending = toks.next();
+        if n >= 1 {
+            let token = line.get(tok.0..tok.1)?;
+            let next = pending.and_then(|(a, b)| line.get(a..b));
+            if date::may_start_ls_date(token, next)
+                && let Some(date) = date::ls_date(line, tok.0, ctx)
+                && let Some(size) = size_field(line, fields.get(..=n)?, n, is_device)
+            {
+                if date.time.wall_clock().year() <= limit {
+                    found = Some((date, size));
+                    break;
+                }
+                if far_future.is_none() {
+                    far_future = Some((date, size));
+                }
+            }
+        }
         n += 1;
     }
-    let fields = fields.get(..n)?;
-
-    let is_device = matches!(type_char, b'b' | b'c');
-    // The date: the first position, after a size, where one parses. A first pass takes only
-    // years up to next year, so an owner named `jan` with group `20` and size `4096` is not
-    // read as the date `Jan 20 4096`; a second pass takes any year, so a file really dated
-    // 2100 is still an entry.
-    let limit = ctx.now.year().saturating_add(1);
-    let search = |max_year| {
-        (1..n).find_map(|i| {
-            let (start, _) = *fields.get(i)?;
-            let found = date::ls_date(line, start, ctx)?;
-            if found.time.wall_clock().year() > max_year {
-                return None;
-            }
-            let size = size_field(line, fields, i, is_device)?;
-            Some((found, size))
-        })
-    };
-    let (found, size_field) = search(limit).or_else(|| search(u16::MAX))?;
+    let (found, size_field) = found.or(far_future)?;
     let SizeField {
         size,
         device,
