@@ -386,14 +386,16 @@ pub(crate) fn may_start_ls_date(token: &[u8], next: Option<&[u8]>) -> bool {
         return false;
     };
     if first.is_ascii_digit() {
-        let digits = token.iter().take_while(|b| b.is_ascii_digit()).count();
-        match digits {
-            // `2005-04-08`, `26.`, `3月`, `09-26`: not a plain number.
-            _ if digits < token.len() => true,
+        // `2005-04-08`, `26.`, `3月`, `09-26`: not a plain number.
+        if !token.iter().all(u8::is_ascii_digit) {
+            return true;
+        }
+        match *token {
             // A day or a numeric month (never 0, never above 31).
-            1 | 2 => matches!(small(token), Some(1..=31)),
+            [d] => d != b'0',
+            [d0, d1] => matches!((d0 - b'0') * 10 + (d1 - b'0'), 1..=31),
             // A year before a number with a unit (`2003 3월`).
-            4 => next
+            [_, _, _, _] => next
                 .and_then(|n| n.iter().find(|b| !b.is_ascii_digit()))
                 .is_some_and(|b| !b.is_ascii()),
             // No day, month or year has three or five and more digits.
@@ -422,29 +424,10 @@ pub fn month(token: &[u8]) -> Option<u8> {
     if token.first().is_none_or(u8::is_ascii_digit) || token.len() > 9 {
         return None;
     }
-    if let [a, b, c] = *token {
-        let english = match [
-            a.to_ascii_lowercase(),
-            b.to_ascii_lowercase(),
-            c.to_ascii_lowercase(),
-        ] {
-            [b'j', b'a', b'n'] => Some(1),
-            [b'f', b'e', b'b'] => Some(2),
-            [b'm', b'a', b'r'] => Some(3),
-            [b'a', b'p', b'r'] => Some(4),
-            [b'm', b'a', b'y'] => Some(5),
-            [b'j', b'u', b'n'] => Some(6),
-            [b'j', b'u', b'l'] => Some(7),
-            [b'a', b'u', b'g'] => Some(8),
-            [b's', b'e', b'p'] => Some(9),
-            [b'o', b'c', b't'] => Some(10),
-            [b'n', b'o', b'v'] => Some(11),
-            [b'd', b'e', b'c'] => Some(12),
-            _ => None,
-        };
-        if english.is_some() {
-            return english;
-        }
+    if let [a, b, c] = *token
+        && let Some(m) = english_month([a, b, c])
+    {
+        return Some(m);
     }
     // Most tokens tried here are owner and group names: a pair of ASCII letters no month
     // name starts with rules them out without the table scan.
@@ -516,7 +499,78 @@ pub(crate) struct LsDate {
 ///   `YYYY/MM/DD HH:MM`, `DD-MM-YYYY HH:MM` (or `MM-DD-YYYY`, whichever is a valid date
 ///   with the day above 12), `DD-Mon-YY` (date only).
 pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
-    common_date(line, start, ctx).or_else(|| unit_date(line, start, ctx))
+    english_date(line, start, ctx)
+        .or_else(|| common_date(line, start, ctx))
+        .or_else(|| unit_date(line, start, ctx))
+}
+
+/// `Mon dd HH:MM` and `Mon dd YYYY` with an English month, a plain day and a two-digit
+/// minute: what nearly every Unix line carries, read without trying the other forms. When
+/// it answers, it is what [`common_date`] would answer; otherwise that runs.
+fn english_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
+    let mut toks = tokens(line, start);
+    let (a0, a1) = toks.next()?;
+    let &[m0, m1, m2] = line.get(a0..a1)? else {
+        return None;
+    };
+    let month = english_month([m0, m1, m2])?;
+    let (b0, b1) = toks.next()?;
+    let digit = |b: u8| b.is_ascii_digit().then(|| b - b'0');
+    let day = match *line.get(b0..b1)? {
+        [d] => digit(d)?,
+        [d0, d1] => digit(d0)? * 10 + digit(d1)?,
+        _ => return None,
+    };
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    let (c0, c1) = toks.next()?;
+    let (hour, minute) = match *line.get(c0..c1)? {
+        [h, b':', n0, n1] => (digit(h)?, digit(n0)? * 10 + digit(n1)?),
+        [y0, y1, y2, y3] => {
+            let year = [y0, y1, y2, y3]
+                .iter()
+                .try_fold(0u16, |acc, b| Some(acc * 10 + u16::from(digit(*b)?)))?;
+            let wall = FtpTime::new(year, month, day, 0, 0, 0).ok()?;
+            return Some(LsDate {
+                time: ListingTime::local(wall, Precision::Day, false, ctx.server_offset_minutes),
+                end: c1,
+                left_aligned_year: c0 == b1 + 1,
+                padded: false,
+            });
+        }
+        [h0, h1, b':', n0, n1] => (digit(h0)? * 10 + digit(h1)?, digit(n0)? * 10 + digit(n1)?),
+        _ => return None,
+    };
+    if hour > 23 || minute > 59 {
+        return None;
+    }
+    let wall = infer_year(month, day, hour, minute, ctx)?;
+    Some(LsDate {
+        time: ListingTime::local(wall, Precision::Minute, true, ctx.server_offset_minutes),
+        end: c1,
+        left_aligned_year: false,
+        padded: false,
+    })
+}
+
+/// `jan`…`dec`, any ASCII case.
+fn english_month(name: [u8; 3]) -> Option<u8> {
+    Some(match name.map(|b| b.to_ascii_lowercase()) {
+        [b'j', b'a', b'n'] => 1,
+        [b'f', b'e', b'b'] => 2,
+        [b'm', b'a', b'r'] => 3,
+        [b'a', b'p', b'r'] => 4,
+        [b'm', b'a', b'y'] => 5,
+        [b'j', b'u', b'n'] => 6,
+        [b'j', b'u', b'l'] => 7,
+        [b'a', b'u', b'g'] => 8,
+        [b's', b'e', b'p'] => 9,
+        [b'o', b'c', b't'] => 10,
+        [b'n', b'o', b'v'] => 11,
+        [b'd', b'e', b'c'] => 12,
+        _ => return None,
+    })
 }
 
 /// Numbers followed by a locale's units, in whatever encoding the server used: `4月 18日

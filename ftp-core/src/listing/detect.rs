@@ -337,12 +337,18 @@ impl Core {
             return ParsedLine::Skipped(SkipReason::Blank);
         }
         let entry = match self.format {
+            // The listing's format first, without setting up the search.
+            Format::Auto
+                if let Some(detected) = self.detected
+                    && let Some(e) = self.parse_as(detected, line) =>
+            {
+                Some((detected, e))
+            }
             Format::Auto => {
-                let first = self.detected.into_iter();
-                let rest = Format::ALL
+                let mut rest = Format::ALL
                     .into_iter()
                     .filter(|f| Some(*f) != self.detected);
-                first.chain(rest).find_map(|format| {
+                rest.find_map(|format| {
                     // See the module docs: ` name` (and `fact=value name`, without any
                     // `;`) is an MLSD entry only in an MLSD listing.
                     if format == Format::Mlsd
