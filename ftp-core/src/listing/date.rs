@@ -251,6 +251,22 @@ pub fn infer_year(month: u8, day: u8, hour: u8, minute: u8, ctx: &TimeContext) -
     {
         return Some(t);
     }
+    // Same conditions, a date after now: this year's if within the tolerance, else last
+    // year's (every day of last year is before now).
+    if ctx.server_offset_minutes == 0
+        && (0..=28 * 86_400).contains(&ctx.max_future_seconds)
+        && now.month() < 12
+        && let Ok(this_year) = FtpTime::new(now.year(), month, day, hour, minute, 0)
+    {
+        if this_year.unix_timestamp() <= now.unix_timestamp() + ctx.max_future_seconds {
+            return Some(this_year);
+        }
+        if let Ok(t) = FtpTime::new(now.year().wrapping_sub(1), month, day, hour, minute, 0)
+            && now.year() > 0
+        {
+            return Some(t);
+        }
+    }
     let local_now = ctx.now.unix_timestamp() + ctx.offset_seconds();
     let limit = local_now.saturating_add(ctx.max_future_seconds);
     // The server's current year: "now"'s own, unless the offset may cross a new year (this
@@ -415,6 +431,17 @@ pub(crate) fn may_start_ls_date(token: &[u8], next: Option<&[u8]>) -> bool {
 /// trailing `.` allowed; or CJK `3月`. Near misses (`mary`, `decker`) are not months, so an
 /// owner name is not read as a date.
 pub fn month(token: &[u8]) -> Option<u8> {
+    // Most tokens tried here are owner and group names: a pair of ASCII letters no month
+    // name starts with rules them out at once.
+    if let [a, b, ..] = *token
+        && a.is_ascii_alphabetic()
+        && b.is_ascii_alphabetic()
+        && NAME_STARTS[usize::from(a.to_ascii_lowercase() - b'a')]
+            & (1 << (b.to_ascii_lowercase() - b'a'))
+            == 0
+    {
+        return None;
+    }
     let token = token.strip_suffix(b".").unwrap_or(token);
     // `3月` (Chinese/Japanese locales).
     if let Some(n) = token.strip_suffix("月".as_bytes()) {
@@ -428,17 +455,6 @@ pub fn month(token: &[u8]) -> Option<u8> {
         && let Some(m) = english_month([a, b, c])
     {
         return Some(m);
-    }
-    // Most tokens tried here are owner and group names: a pair of ASCII letters no month
-    // name starts with rules them out without the table scan.
-    if let [a, b, ..] = *token
-        && a.is_ascii_alphabetic()
-        && b.is_ascii_alphabetic()
-        && NAME_STARTS[usize::from(a.to_ascii_lowercase() - b'a')]
-            & (1 << (b.to_ascii_lowercase() - b'a'))
-            == 0
-    {
-        return None;
     }
     let is = |name: &[u8]| {
         token.len() == name.len()

@@ -266,14 +266,16 @@ impl Iterator for Tokens<'_> {
     type Item = (usize, usize);
 
     fn next(&mut self) -> Option<(usize, usize)> {
-        // A plain index scan: this runs for every column of every line.
+        // A plain index scan: this runs for every column of every line. (Each index is
+        // checked against the length first, so the indexing cannot fail.)
         let line = self.line;
+        let len = line.len();
         let mut start = self.pos;
-        while line.get(start).is_some_and(|b| is_space(*b)) {
+        while start < len && is_space(line[start]) {
             start += 1;
         }
         let mut end = start;
-        while line.get(end).is_some_and(|b| !is_space(*b)) {
+        while end < len && !is_space(line[end]) {
             end += 1;
         }
         if end == start {
@@ -286,7 +288,8 @@ impl Iterator for Tokens<'_> {
 }
 
 pub(crate) const fn is_space(b: u8) -> bool {
-    b == b' ' || b == b'\t'
+    // Most bytes are above the space: one comparison settles them.
+    b <= b' ' && (b == b' ' || b == b'\t')
 }
 
 /// A `ParseError` for the conversions of [`ListingTime`].
