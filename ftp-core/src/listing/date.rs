@@ -525,12 +525,21 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
 /// it answers, it is what [`common_date`] would answer; otherwise that runs.
 fn english_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
     let mut toks = tokens(line, start);
-    let (a0, a1) = toks.next()?;
+    english_date_at(line, toks.next()?, toks.next()?, toks.next()?, ctx)
+}
+
+/// [`english_date`] on the three columns at these byte ranges.
+pub(crate) fn english_date_at(
+    line: &[u8],
+    (a0, a1): (usize, usize),
+    (b0, b1): (usize, usize),
+    (c0, c1): (usize, usize),
+    ctx: &TimeContext,
+) -> Option<LsDate> {
     let &[m0, m1, m2] = line.get(a0..a1)? else {
         return None;
     };
     let month = english_month([m0, m1, m2])?;
-    let (b0, b1) = toks.next()?;
     let digit = |b: u8| b.is_ascii_digit().then(|| b - b'0');
     let day = match *line.get(b0..b1)? {
         [d] => digit(d)?,
@@ -540,7 +549,6 @@ fn english_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> 
     if !(1..=31).contains(&day) {
         return None;
     }
-    let (c0, c1) = toks.next()?;
     let (hour, minute) = match *line.get(c0..c1)? {
         [h, b':', n0, n1] => (digit(h)?, digit(n0)? * 10 + digit(n1)?),
         [y0, y1, y2, y3] => {

@@ -233,6 +233,18 @@ pub(crate) fn decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 20 {
         return None;
     }
+    if digits.len() <= 19 {
+        // At most 19 digits cannot overflow a u64: no checked arithmetic per digit.
+        let mut n = 0u64;
+        for &d in digits {
+            let v = d.wrapping_sub(b'0');
+            if v > 9 {
+                return None;
+            }
+            n = n * 10 + u64::from(v);
+        }
+        return Some(n);
+    }
     digits.iter().try_fold(0u64, |acc, &d| {
         if d.is_ascii_digit() {
             acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))

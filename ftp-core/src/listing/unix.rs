@@ -42,7 +42,25 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
     let mut toks = tokens(line, 0);
     let (m0, m1) = toks.next()?;
     let (type_char, permissions, glued_links) = mode(line.get(m0..m1)?)?;
+    if glued_links.is_none()
+        && matches!(type_char, b'-' | b'd' | b'l')
+        && let Some(e) = classic(line, m1, ctx, type_char, permissions)
+    {
+        return Some(e);
+    }
 
+    scan(line, ctx, toks, type_char, permissions, glued_links)
+}
+
+/// The general scan: see [`parse`].
+fn scan<'a>(
+    line: &'a [u8],
+    ctx: &TimeContext,
+    mut toks: super::Tokens<'a>,
+    type_char: u8,
+    permissions: u16,
+    glued_links: Option<u64>,
+) -> Option<Entry<'a>> {
     // One left-to-right scan: each column is kept (the ones before the date are the
     // links, owner, group and size), and the date is looked for where it may start. The
     // first date (after a size) with a year up to next year wins, so an owner named `jan`
@@ -116,6 +134,46 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
         [owner, rest @ ..] => (text(owner), span(rest)),
     };
 
+    finish(
+        line,
+        type_char,
+        Columns {
+            permissions,
+            size,
+            device,
+            links,
+            owner,
+            group,
+        },
+        &found,
+    )
+}
+
+/// The columns before the date, read.
+struct Columns<'a> {
+    permissions: u16,
+    size: Option<u64>,
+    device: (Option<u32>, Option<u32>),
+    links: Option<u64>,
+    owner: Option<&'a [u8]>,
+    group: Option<&'a [u8]>,
+}
+
+/// The entry: the name after the date, the kind from the mode, the columns as read.
+fn finish<'a>(
+    line: &'a [u8],
+    type_char: u8,
+    columns: Columns<'a>,
+    found: &date::LsDate,
+) -> Option<Entry<'a>> {
+    let Columns {
+        permissions,
+        size,
+        device,
+        links,
+        owner,
+        group,
+    } = columns;
     // The name starts after the one space that ends the date (two after a left-aligned
     // year, which is padded on the right).
     let mut start = found.end;
@@ -181,6 +239,54 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
         links,
         raw: line,
     })
+}
+
+/// The shape nearly every server sends for a file, directory or symlink: `mode links
+/// owner group size Mon dd HH:MM|YYYY name`, read column by column without the general
+/// search. It answers only when the general scan would find the same date at the same
+/// column (none of owner, group and size can start a date, the date's year is not past
+/// next year), so the result is the same; otherwise `None`, and the general scan runs.
+fn classic<'a>(
+    line: &'a [u8],
+    mode_end: usize,
+    ctx: &TimeContext,
+    type_char: u8,
+    permissions: u16,
+) -> Option<Entry<'a>> {
+    let mut cols = [(0usize, 0usize); 7];
+    let mut toks = tokens(line, mode_end);
+    for slot in &mut cols {
+        *slot = toks.next()?;
+    }
+    let text = |(a, b): (usize, usize)| line.get(a..b);
+    let [links, owner, group, size, month, day, time] = cols;
+    let links = decimal(text(links)?)?;
+    let size_text = text(size)?;
+    let size = decimal(size_text)?;
+    let (owner, group, month_text) = (text(owner)?, text(group)?, text(month)?);
+    if date::may_start_ls_date(owner, Some(group))
+        || date::may_start_ls_date(group, Some(size_text))
+        || date::may_start_ls_date(size_text, Some(month_text))
+    {
+        return None;
+    }
+    let found = date::english_date_at(line, month, day, time, ctx)?;
+    if found.time.wall_clock().year() > ctx.now.year().saturating_add(1) {
+        return None;
+    }
+    finish(
+        line,
+        type_char,
+        Columns {
+            permissions,
+            size: Some(size),
+            device: (None, None),
+            links: Some(links),
+            owner: Some(owner),
+            group: Some(group),
+        },
+        &found,
+    )
 }
 
 /// What the column(s) before the date say.
@@ -419,6 +525,45 @@ mod tests {
         assert_eq!(e.permissions, Some(0o764));
         assert!(parse(b"Zrwxrwxrwx   1 root other 7 Jan 25 00:17 bin", &ctx()).is_none());
         assert!(parse(b"dxrwr-xr-x   2 root root 4096 Aug 24  2001 zxjdbc", &ctx()).is_none());
+    }
+
+    /// The general scan alone (what `parse` does when `classic` declines).
+    fn general(line: &[u8]) -> Option<Entry<'_>> {
+        let ctx = ctx();
+        let mut toks = tokens(line, 0);
+        let (m0, m1) = toks.next()?;
+        let (type_char, permissions, _) = mode(line.get(m0..m1)?)?;
+        classic(line, m1, &ctx, type_char, permissions)?;
+        // `classic` answered: hide it to get the general answer.
+        scan(line, &ctx, toks, type_char, permissions, None)
+    }
+
+    #[test]
+    fn classic_shape_answers_as_the_general_scan() {
+        let lines = [
+            "-rw-r--r--    1 1000     1000     10485760 Nov 25 21:14 big.bin",
+            "drwxr-xr-x    2 1000     1000         4096 Mar  9 21:14 ftp-rs demo",
+            "-rw-r--r--    1 1000     1000        12004 Jan 02  2024 source file.rs",
+            "-rw-r--r--    1 1000     1000        12004 Jan 02 2024  padded after",
+            "lrwxrwxrwx    1 root     root           17 Mar 14  2023 bin -> usr/bin",
+            "-rw-r--r--   1 ftp      ftp        531 Jan 29 03:26  two spaces",
+            "-rw-r--r--   1 mary     jan      4096 Mar  5 12:00 x",
+            "-rw-r--r--   1 ftp      ftp      999 Dec 31 23:59 late",
+            "-rw-r--r--   1 ftp      ftp      999 Jan  1  2100 far",
+            "-rw-r--r--   1 ftp      ftp      999 Feb 29 12:00 leap",
+            "-rw-r--r--   1 ftp      ftp      999 Feb 30 12:00 bad",
+            "-rw-r--r--   1 ftp      ftp      999 Jan 29 3:26 one-digit hour",
+            "-rw-r--r--   1 ftp      ftp      999 JAN 29 03:26 upper",
+        ];
+        for line in lines {
+            let c = ctx();
+            let mut toks = tokens(line.as_bytes(), 0);
+            let (m0, m1) = toks.next().unwrap();
+            let (t, p, _) = mode(&line.as_bytes()[m0..m1]).unwrap();
+            if let Some(fast) = classic(line.as_bytes(), m1, &c, t, p) {
+                assert_eq!(Some(fast), general(line.as_bytes()), "{line}");
+            }
+        }
     }
 
     #[test]
