@@ -4,8 +4,8 @@
 use ftp_core::FtpTime;
 use ftp_core::listing::{
     Entry, EntryKind, Format, ListingParser, ParsedLine, SkipReason, TimeContext,
-    connect_enterprise, date, dos, eplf, hp_nonstop, lines, mlsd, mvs, netware, os2, os400, unix,
-    vms,
+    connect_enterprise, date, dos, eplf, hp_nonstop, lines, mlsd, mvs, netware, os2, os9, os400,
+    unix, unix_numeric, vms, vshell, vxworks, wfftp,
 };
 use proptest::prelude::*;
 
@@ -193,6 +193,11 @@ proptest! {
         let _ = os2::parse(&data, &ctx);
         let _ = connect_enterprise::parse(&data, &ctx);
         let _ = hp_nonstop::parse(&data, &ctx);
+        let _ = vshell::parse(&data, &ctx);
+        let _ = vxworks::parse(&data, &ctx);
+        let _ = wfftp::parse(&data, &ctx);
+        let _ = os9::parse(&data, &ctx);
+        let _ = unix_numeric::parse(&data);
         let _ = date::parse_ls_date(&data, &ctx);
         let _ = date::parse_dos_date(&data, &ctx);
         for format in core::iter::once(Format::Auto).chain(Format::ALL) {

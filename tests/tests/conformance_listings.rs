@@ -347,6 +347,21 @@ fn check_entry(
                         bits |= 0o200;
                     }
                     eq("permissions", mode, bits)?;
+                } else if want.len() == 8
+                    && want
+                        .bytes()
+                        .zip(b"dsewrewr".iter())
+                        .all(|(c, w)| c == b'-' || c == *w)
+                {
+                    // OS-9 attributes: public e/w/r are the others' x/w/r, owner's the owner's.
+                    let mut bits = 0u16;
+                    let on = [(2, 0o001), (3, 0o002), (4, 0o004), (5, 0o100), (6, 0o200)];
+                    for (i, bit) in on.into_iter().chain([(7, 0o400)]) {
+                        if want.as_bytes()[i] != b'-' {
+                            bits |= bit;
+                        }
+                    }
+                    eq("permissions", mode, bits)?;
                 } else if let Some(rwep) = want.strip_prefix('"').and_then(|w| w.strip_suffix('"'))
                 {
                     // HP NonStop security: who holds Read, Write, Execute (Purge has no bit).
@@ -375,7 +390,14 @@ fn check_entry(
                     }
                     eq("permissions", mode, bits)?;
                 } else if want.chars().all(|c| c.is_ascii_digit()) {
-                    eq("mode", mode, u16::from_str_radix(want, 8).unwrap())?;
+                    // `0100644`: st_mode, type bits included.
+                    let want = u32::from_str_radix(want, 8).unwrap();
+                    let got = if want > 0o7777 {
+                        type_bits(&e.kind) | u32::from(mode)
+                    } else {
+                        u32::from(mode)
+                    };
+                    eq("mode", got, want)?;
                 } else if want.len() == 9 {
                     eq("permissions", render_perms(mode).as_str(), want)?;
                 } else {

@@ -6,8 +6,8 @@
 //! listing that mixes formats (or a server that writes its own header line) still yields
 //! every entry it can. The order for a line no format claimed yet: EPLF (starts with `+`),
 //! Unix `ls -l` (starts with a mode), DOS (starts with a date), VMS (starts with
-//! `NAME;VERSION`), OS/400, NetWare, OS/2, MVS, Connect:Enterprise, HP NonStop, MLSD
-//! (starts with facts).
+//! `NAME;VERSION`), OS/400, NetWare, OS/2, MVS, Connect:Enterprise, HP NonStop, VShell,
+//! VxWorks, WfFTP, OS-9, numeric `ls`, MLSD (starts with facts).
 //! An MLSD line without facts (` name`), or whose facts lack every `;` (`a=b name`, a
 //! pre-RFC form), is taken only once MLSD was detected or forced, because in any other
 //! listing it is an unknown line, not an entry.
@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 
 use super::{
     Entry, ParsedLine, SkipReason, connect_enterprise, dos, eplf, hp_nonstop, is_space, mlsd, mvs,
-    netware, os2, os400, strip_line_end, unix, vms,
+    netware, os2, os9, os400, strip_line_end, unix, unix_numeric, vms, vshell, vxworks, wfftp,
 };
 use crate::time::FtpTime;
 
@@ -55,11 +55,21 @@ pub enum Format {
     ConnectEnterprise,
     /// HP NonStop / Tandem Guardian ([`hp_nonstop`]).
     HpNonStop,
+    /// VShell's old format ([`vshell`]).
+    Vshell,
+    /// VxWorks ([`vxworks`]).
+    VxWorks,
+    /// Nortel WfFTP ([`wfftp`]).
+    WfFtp,
+    /// OS-9 ([`os9`]).
+    Os9,
+    /// Numeric `ls` ([`unix_numeric`]).
+    UnixNumeric,
 }
 
 impl Format {
     /// Every concrete format (all but [`Format::Auto`]), in the order detection tries them.
-    pub const ALL: [Format; 11] = [
+    pub const ALL: [Format; 16] = [
         Format::Eplf,
         Format::Unix,
         Format::Dos,
@@ -70,6 +80,11 @@ impl Format {
         Format::Mvs,
         Format::ConnectEnterprise,
         Format::HpNonStop,
+        Format::Vshell,
+        Format::VxWorks,
+        Format::WfFtp,
+        Format::Os9,
+        Format::UnixNumeric,
         Format::Mlsd,
     ];
 }
@@ -387,6 +402,11 @@ impl Core {
             Format::Os2 => os2::parse(line, &self.ctx),
             Format::ConnectEnterprise => connect_enterprise::parse(line, &self.ctx),
             Format::HpNonStop => hp_nonstop::parse(line, &self.ctx),
+            Format::Vshell => vshell::parse(line, &self.ctx),
+            Format::VxWorks => vxworks::parse(line, &self.ctx),
+            Format::WfFtp => wfftp::parse(line, &self.ctx),
+            Format::Os9 => os9::parse(line, &self.ctx),
+            Format::UnixNumeric => unix_numeric::parse(line),
             Format::Auto => None,
         }
     }

@@ -16,6 +16,11 @@
 //! | OS/2 | `     0           DIR   12-30-97   12:32  jbrekke` | [`os2`] |
 //! | Connect:Enterprise | `-C--E-----FTP B QUA1I1  18128  41 Aug 12 13:56 QUADTEST` | [`connect_enterprise`] |
 //! | HP NonStop | `FILE1 101 528 12-Jan-14 14:21:18 255, 0 "oooo"` | [`hp_nonstop`] |
+//! | VShell (old) | `206876  Apr 04, 2000 21:06 report.txt` | [`vshell`] |
+//! | VxWorks | `2048    Feb-28-1998  05:23:30   folder <DIR>` | [`vxworks`] |
+//! | Nortel WfFTP | `boot.cfg  1014196  06/03/04  Thur.   10:20:03` | [`wfftp`] |
+//! | OS-9 | `20.20 07/03/29 1026 d-ewrewr 2650 85920 CMDS` | [`os9`] |
+//! | numeric `ls` | `0100644   500  101   12345    123456789   report.txt` | [`unix_numeric`] |
 //!
 //! The rule that matters most: **no line is ever lost**. Every line comes back as a
 //! [`ParsedLine`]: an [`Entry`], a line known to carry no entry ([`ParsedLine::Skipped`]:
@@ -61,8 +66,13 @@ pub mod mvs;
 pub mod netware;
 pub mod os2;
 pub mod os400;
+pub mod os9;
 pub mod unix;
+pub mod unix_numeric;
 pub mod vms;
+pub mod vshell;
+pub mod vxworks;
+pub mod wfftp;
 
 pub use date::{DEFAULT_MAX_FUTURE_SECONDS, DateOrder, ListingTime, Precision, TimeContext};
 pub use detect::{Format, ListingParser, ParseAll};
