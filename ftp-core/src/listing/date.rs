@@ -472,6 +472,16 @@ pub fn month(token: &[u8]) -> Option<u8> {
 
 /// `HH:MM` or `HH:MM:SS` (one-digit hours allowed).
 pub(crate) fn clock(token: &[u8]) -> Option<(u8, u8, Option<u8>)> {
+    // The common `HH:MM` directly (the same answer the general reading gives).
+    if let &[h0, h1, b':', m0, m1] = token
+        && [h0, h1, m0, m1].iter().all(u8::is_ascii_digit)
+    {
+        let (hour, minute) = (
+            (h0 - b'0') * 10 + (h1 - b'0'),
+            (m0 - b'0') * 10 + (m1 - b'0'),
+        );
+        return (hour <= 23 && minute <= 59).then_some((hour, minute, None));
+    }
     let mut parts = token.split(|b| *b == b':');
     let hour = parts.next().filter(|h| !h.is_empty() && h.len() <= 2)?;
     // One-digit minutes (`00:0`) come from a few broken servers; the value is unambiguous.
