@@ -9,6 +9,14 @@
 //! is the name, leading and trailing spaces included). Fact names are case-insensitive.
 //! A line that starts with a space has no facts. MLSD sends one entry per data-channel
 //! line; MLST sends one inside a multi-line control reply, indented by one space.
+//!
+//! Deviations real servers send are accepted where the line stays unambiguous:
+//! * a fact with an empty value (`Size=;`) is present but carries nothing: the typed field
+//!   stays `None`;
+//! * a tab instead of the space before the name;
+//! * a last fact without its `;` (`type=file name`, servers that implemented the drafts
+//!   before mlst-07): the fact runs to the first blank, which must come before any `;`,
+//!   and its value must not be empty.
 
 use core::fmt;
 
@@ -27,7 +35,8 @@ pub enum EntryType<'a> {
     Cdir,
     /// `type=pdir`: a parent of the listed directory.
     Pdir,
-    /// `type=OS.unix=slink:target` (or `symlink`), the target if the server gave one.
+    /// `type=OS.unix=slink:target` (or `symlink`), the target if the server gave one; also
+    /// the non-standard `type=link` and `type=symlink`.
     Symlink {
         /// The link target, when present after `:`.
         target: Option<&'a [u8]>,
@@ -53,6 +62,9 @@ impl<'a> EntryType<'a> {
             EntryType::Cdir
         } else if value.eq_ignore_ascii_case(b"pdir") {
             EntryType::Pdir
+        } else if value.eq_ignore_ascii_case(b"link") || value.eq_ignore_ascii_case(b"symlink") {
+            // Not RFC 3659, but what some servers send for a symlink whose target they hide.
+            EntryType::Symlink { target: None }
         } else if lower_starts(SYMLINK) || lower_starts(SLINK) {
             let len = if lower_starts(SYMLINK) {
                 SYMLINK.len()
@@ -138,7 +150,7 @@ impl<'a> Iterator for Facts<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         // The facts section was validated when the entry was parsed.
-        let (pair, rest) = fact(self.rest)?;
+        let (pair, rest) = fact(self.rest).or_else(|| unterminated(self.rest))?;
         self.rest = rest;
         Some(pair)
     }
@@ -151,14 +163,43 @@ type NameValue<'a> = (&'a [u8], &'a [u8]);
 /// `=`, `;` or space and is not empty; the value runs to the next `;`. A plain byte scan:
 /// this runs once per fact of every MLSD line.
 fn fact(input: &[u8]) -> Option<(NameValue<'_>, &[u8])> {
-    let semi = memchr::memchr(b';', input)?;
-    let (item, rest) = input.split_at(semi);
-    let eq = memchr::memchr(b'=', item)?;
-    let (name, value) = item.split_at(eq);
-    if name.is_empty() || name.contains(&b' ') {
+    // Two tight scans (the name up to `=`, the value up to `;`): facts are short, so this
+    // beats memchr, whose set-up costs more than the scan.
+    let eq = input
+        .iter()
+        .position(|&b| matches!(b, b'=' | b';' | b' ' | b'\t'))?;
+    if eq == 0 || input.get(eq) != Some(&b'=') {
         return None;
     }
-    Some(((name, value.get(1..)?), rest.get(1..)?))
+    let name = input.get(..eq)?;
+    let after = input.get(eq + 1..)?;
+    let semi = after.iter().position(|&b| b == b';')?;
+    Some(((name, after.get(..semi)?), after.get(semi + 1..)?))
+}
+
+/// A last fact without its `;` (pre-mlst-07 servers): `name=value` up to the first blank
+/// (or the end), with no `;` in it and a value that is not empty.
+fn unterminated(input: &[u8]) -> Option<(NameValue<'_>, &[u8])> {
+    let end = input
+        .iter()
+        .position(|b| is_blank(*b))
+        .unwrap_or(input.len());
+    let (item, rest) = input.split_at(end);
+    if item.contains(&b';') {
+        return None;
+    }
+    let eq = memchr::memchr(b'=', item)?;
+    let (name, value) = item.split_at(eq);
+    let value = value.get(1..)?;
+    if name.is_empty() || value.is_empty() {
+        return None;
+    }
+    Some(((name, value), rest))
+}
+
+/// The separator before the name: a space, or a tab some servers send.
+const fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
 }
 
 fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseError> {
@@ -202,6 +243,24 @@ fn octal(value: &[u8]) -> Result<u32, ParseError> {
 /// # Ok::<(), ftp_core::ParseError>(())
 /// ```
 pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
+    parse_entry_with(line, &mut Names::default())
+}
+
+/// The raw values of the facts a listing entry shows as owner and group, gathered in the
+/// same pass as the typed ones (see [`crate::listing::mlsd`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Names<'a> {
+    pub ownername: Option<&'a [u8]>,
+    pub groupname: Option<&'a [u8]>,
+    pub uid: Option<&'a [u8]>,
+    pub gid: Option<&'a [u8]>,
+}
+
+/// [`parse_entry`], also filling `names`.
+pub(crate) fn parse_entry_with<'a>(
+    line: &'a [u8],
+    names: &mut Names<'a>,
+) -> Result<MlsxEntry<'a>, ParseError> {
     let line = strip_line_end(line);
     let mut entry = MlsxEntry {
         name: &[],
@@ -221,45 +280,54 @@ pub fn parse_entry(line: &[u8]) -> Result<MlsxEntry<'_>, ParseError> {
     // One pass: each fact is checked and, if it is one we type, read.
     let mut rest = line;
     while let Some(&first) = rest.first()
-        && first != b' '
+        && !is_blank(first)
     {
-        let ((fact_name, value), after) = fact(rest).ok_or(ParseError::Malformed {
-            what: "MLSx facts (each must be name=value;)",
-        })?;
+        let ((fact_name, value), after) =
+            fact(rest)
+                .or_else(|| unterminated(rest))
+                .ok_or(ParseError::Malformed {
+                    what: "MLSx facts (each must be name=value;)",
+                })?;
         rest = after;
+        if value.is_empty() {
+            // `Size=;`: the fact is there but says nothing.
+            continue;
+        }
+        // Dispatch on the length first: one comparison instead of a dozen per fact.
         let is = |n: &[u8]| fact_name.eq_ignore_ascii_case(n);
-        if is(b"type") {
-            entry.kind = Some(EntryType::parse(value));
-        } else if is(b"size") {
-            entry.size = Some(decimal(value, "the size fact")?);
-        } else if is(b"sizd") {
-            if entry.size.is_none() {
+        match fact_name.len() {
+            4 if is(b"type") => entry.kind = Some(EntryType::parse(value)),
+            4 if is(b"size") => entry.size = Some(decimal(value, "the size fact")?),
+            4 if is(b"sizd") && entry.size.is_none() => {
                 entry.size = Some(decimal(value, "the sizd fact")?);
             }
-        } else if is(b"modify") {
-            entry.modify = Some(FtpTime::parse(value)?);
-        } else if is(b"create") {
-            entry.create = Some(FtpTime::parse(value)?);
-        } else if is(b"perm") {
-            entry.perm = Some(value);
-        } else if is(b"unique") {
-            entry.unique = Some(value);
-        } else if is(b"unix.mode") {
-            entry.unix_mode = Some(octal(value)?);
-        } else if is(b"unix.uid") {
-            entry.unix_uid = Some(small(value, "the UNIX.uid fact")?);
-        } else if is(b"unix.gid") {
-            entry.unix_gid = Some(small(value, "the UNIX.gid fact")?);
-        } else if is(b"unix.owner") {
-            entry.unix_owner = Some(value);
-        } else if is(b"unix.group") {
-            entry.unix_group = Some(value);
+            4 if is(b"perm") => entry.perm = Some(value),
+            6 if is(b"modify") => entry.modify = Some(FtpTime::parse(value)?),
+            6 if is(b"create") => entry.create = Some(FtpTime::parse(value)?),
+            6 if is(b"unique") => entry.unique = Some(value),
+            9 if is(b"unix.mode") => entry.unix_mode = Some(octal(value)?),
+            8 if is(b"unix.uid") => {
+                entry.unix_uid = Some(small(value, "the UNIX.uid fact")?);
+                names.uid = Some(value);
+            }
+            8 if is(b"unix.gid") => {
+                entry.unix_gid = Some(small(value, "the UNIX.gid fact")?);
+                names.gid = Some(value);
+            }
+            10 if is(b"unix.owner") => entry.unix_owner = Some(value),
+            10 if is(b"unix.group") => entry.unix_group = Some(value),
+            14 if is(b"unix.ownername") => names.ownername = Some(value),
+            14 if is(b"unix.groupname") => names.groupname = Some(value),
+            _ => {}
         }
     }
     entry.facts = &line[..line.len() - rest.len()];
-    let name = rest.strip_prefix(b" ").ok_or(ParseError::Missing {
-        what: "the space between MLSx facts and the name",
-    })?;
+    let name = rest
+        .strip_prefix(b" ")
+        .or_else(|| rest.strip_prefix(b"\t"))
+        .ok_or(ParseError::Missing {
+            what: "the space between MLSx facts and the name",
+        })?;
     if name.is_empty() {
         return Err(ParseError::Missing {
             what: "an MLSx entry name",
@@ -308,11 +376,26 @@ mod tests {
     fn malformed() {
         assert!(parse_entry(b"type=file;size=1;").is_err());
         assert!(parse_entry(b"type=file;size=1; ").is_err());
-        assert!(parse_entry(b"type=file size=1 x").is_err());
+        assert!(parse_entry(b"type=file;size=1;x=;y z").is_err());
+        assert!(parse_entry(b"Type= missing value").is_err());
+        assert!(parse_entry(b"/no/space").is_err());
         assert!(parse_entry(b"type;size=1; x").is_err());
         assert!(parse_entry(b"size=x1; x").is_err());
         assert!(parse_entry(b"modify=2020; x").is_err());
         assert!(parse_entry(b"").is_err());
+    }
+
+    #[test]
+    fn deviations_real_servers_send() {
+        let e = parse_entry(b"Size=;type=file; /empty/size").unwrap();
+        assert_eq!((e.size, e.kind), (None, Some(EntryType::File)));
+        assert_eq!(e.fact("size"), Some(&b""[..]));
+        let e = parse_entry(b"size=12;type=file;\tname with  spaces").unwrap();
+        assert_eq!((e.name, e.size), (&b"name with  spaces"[..], Some(12)));
+        let e = parse_entry(b"type=file;size=3 77 no trailing semicolon").unwrap();
+        assert_eq!(e.name, b"77 no trailing semicolon");
+        assert_eq!((e.kind, e.size), (Some(EntryType::File), Some(3)));
+        assert_eq!(e.fact_pairs().count(), 2);
     }
 
     #[test]

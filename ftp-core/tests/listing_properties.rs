@@ -3,8 +3,9 @@
 
 use ftp_core::FtpTime;
 use ftp_core::listing::{
-    Entry, EntryKind, Format, ListingParser, ParsedLine, TimeContext, date, dos, eplf, lines, mlsd,
-    unix, vms,
+    Entry, EntryKind, Format, ListingParser, ParsedLine, SkipReason, TimeContext,
+    connect_enterprise, date, dos, eplf, hp_nonstop, lines, mlsd, mvs, netware, os2, os9, os400,
+    unix, unix_numeric, vms, vshell, vxworks, wfftp,
 };
 use proptest::prelude::*;
 
@@ -186,14 +187,34 @@ proptest! {
         let _ = eplf::parse(&data);
         let _ = mlsd::parse(&data);
         let _ = vms::parse(&data, &ctx);
+        let _ = os400::parse(&data, &ctx);
+        let _ = mvs::parse(&data, &ctx, true);
+        let _ = netware::parse(&data, &ctx);
+        let _ = os2::parse(&data, &ctx);
+        let _ = connect_enterprise::parse(&data, &ctx);
+        let _ = hp_nonstop::parse(&data, &ctx);
+        let _ = vshell::parse(&data, &ctx);
+        let _ = vxworks::parse(&data, &ctx);
+        let _ = wfftp::parse(&data, &ctx);
+        let _ = os9::parse(&data, &ctx);
+        let _ = unix_numeric::parse(&data);
         let _ = date::parse_ls_date(&data, &ctx);
         let _ = date::parse_dos_date(&data, &ctx);
-        for format in [Format::Auto, Format::Unix, Format::Dos, Format::Eplf, Format::Mlsd, Format::Vms] {
+        for format in core::iter::once(Format::Auto).chain(Format::ALL) {
+            let all: Vec<&[u8]> = lines(&data).collect();
+            check_listing(ListingParser::new(now()).with_format(format), &all)?;
+            check_listing(ListingParser::new(now()).with_format(format), &[&data])?;
+            // The whole-buffer API accounts for the same lines, without holding any back.
             let mut p = ListingParser::new(now()).with_format(format);
-            for line in lines(&data) {
-                check_kept(line, p.parse_line(line))?;
+            let mut cursor = 0;
+            for parsed in p.parse_all(&data) {
+                match parsed {
+                    ParsedLine::Entry(e) if !within(e.name, e.raw) => cursor += 2,
+                    ParsedLine::Skipped(SkipReason::Continued) => prop_assert!(false),
+                    _ => cursor += 1,
+                }
             }
-            check_kept(&data, p.parse_line(&data))?;
+            prop_assert_eq!(cursor, all.len());
         }
     }
 
@@ -217,30 +238,59 @@ proptest! {
         let mut ctx = TimeContext::new(FtpTime::from_unix_timestamp(now_secs).unwrap());
         ctx.server_offset_minutes = offset;
         ctx.max_future_seconds = tolerance;
-        let mut p = ListingParser::new(ctx.now).with_time_context(ctx);
-        let parsed = p.parse_line(line.as_bytes());
-        check_kept(line.as_bytes(), parsed)?;
-        if let ParsedLine::Entry(e) = parsed
-            && let Some(t) = e.modified
-        {
-            let _ = t.to_utc();
-            let _ = t.unix_timestamp();
-        }
+        let p = ListingParser::new(ctx.now).with_time_context(ctx);
+        check_listing(p, &[line.as_bytes(), line.as_bytes()])?;
         let _ = date::parse_ls_date(line.as_bytes(), &ctx);
         let _ = date::parse_dos_date(line.as_bytes(), &ctx);
     }
 }
 
-/// Whatever came back still holds the line: an entry borrows it whole, an unparsed line
-/// is returned as is (line end removed), a skipped line is blank or a known non-entry.
-fn check_kept(line: &[u8], parsed: ParsedLine<'_>) -> Result<(), TestCaseError> {
-    let stripped = line.strip_suffix(b"\n").unwrap_or(line);
-    let stripped = stripped.strip_suffix(b"\r").unwrap_or(stripped);
-    match parsed {
-        ParsedLine::Entry(e) => prop_assert_eq!(e.raw, stripped),
-        ParsedLine::Unparsed(raw) => prop_assert_eq!(raw, stripped),
-        ParsedLine::Skipped(_) => {}
+/// Whether `part` lies inside `whole` (a borrowed sub-slice, pointer-wise).
+fn within(part: &[u8], whole: &[u8]) -> bool {
+    let (p, w) = (part.as_ptr() as usize, whole.as_ptr() as usize);
+    p >= w && p + part.len() <= w + whole.len()
+}
+
+/// Feeds `input` line by line, then `finish`, and checks that every line is accounted for,
+/// in order: each result stands for the next line (an entry or unparsed line holds it
+/// whole, line end removed), except that `Skipped(Continued)` defers a line and a joined
+/// VMS entry (its name outside its `raw`) stands for two.
+fn check_listing(mut p: ListingParser, input: &[&[u8]]) -> Result<(), TestCaseError> {
+    let strip = |line: &[u8]| {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        line.strip_suffix(b"\r").unwrap_or(line).to_vec()
+    };
+    let want: Vec<Vec<u8>> = input.iter().map(|l| strip(l)).collect();
+    let mut cursor = 0;
+    let mut account = |parsed: ParsedLine<'_>| -> Result<(), TestCaseError> {
+        match parsed {
+            ParsedLine::Skipped(SkipReason::Continued) => return Ok(()),
+            ParsedLine::Entry(e) => {
+                if let Some(t) = e.modified {
+                    let _ = t.to_utc();
+                    let _ = t.unix_timestamp();
+                }
+                prop_assert!(!e.name.is_empty());
+                if !within(e.name, e.raw) {
+                    cursor += 1;
+                }
+                prop_assert_eq!(Some(e.raw), want.get(cursor).map(Vec::as_slice));
+            }
+            ParsedLine::Unparsed(raw) => {
+                prop_assert_eq!(Some(raw), want.get(cursor).map(Vec::as_slice))
+            }
+            ParsedLine::Skipped(_) => {}
+        }
+        cursor += 1;
+        Ok(())
+    };
+    for line in input {
+        account(p.parse_line(line))?;
     }
+    if let Some(last) = p.finish() {
+        account(last)?;
+    }
+    prop_assert_eq!(cursor, want.len());
     Ok(())
 }
 

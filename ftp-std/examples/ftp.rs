@@ -659,9 +659,7 @@ fn format_entry(entry: &OwnedEntry) -> String {
             match t.precision() {
                 Precision::Day => date,
                 Precision::Minute => format!("{date} {:02}:{:02}", w.hour(), w.minute()),
-                Precision::Second => {
-                    format!("{date} {:02}:{:02}:{:02}", w.hour(), w.minute(), w.second())
-                }
+                _ => format!("{date} {:02}:{:02}:{:02}", w.hour(), w.minute(), w.second()),
             }
         }
     };

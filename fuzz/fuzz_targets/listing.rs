@@ -2,15 +2,17 @@
 //!
 //! Asserts, for every input and every format (auto-detected and each forced one):
 //! - nothing panics;
-//! - no line is lost: every line of the buffer gives exactly one `ParsedLine`, and an
-//!   entry's `raw`, or an unparsed line, is the line itself (line end removed);
-//! - an entry's name is a non-empty part of its line;
+//! - no line is lost: every line of the buffer is accounted for, in order, by the results
+//!   of `parse_line` and `finish` (an entry's `raw`, or an unparsed line, is the line itself,
+//!   line end removed; `Skipped(Continued)` defers a line, and a VMS entry joined from two
+//!   lines stands for both);
+//! - an entry's name is non-empty and part of its line (of the held line, when joined);
 //! - a listed time converts to UTC or reports an error, never panics.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use ftp_core::FtpTime;
-use ftp_core::listing::{Format, ListingParser, ParsedLine, lines};
+use ftp_core::listing::{Format, ListingParser, ParsedLine, SkipReason, lines};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -22,14 +24,6 @@ struct Input<'a> {
     data: &'a [u8],
 }
 
-const FORMATS: [Format; 6] = [
-    Format::Auto,
-    Format::Unix,
-    Format::Dos,
-    Format::Eplf,
-    Format::Mlsd,
-    Format::Vms,
-];
 
 /// Whether `part` lies inside `whole` (pointer-wise: a borrowed sub-slice).
 fn within(part: &[u8], whole: &[u8]) -> bool {
@@ -41,33 +35,52 @@ fuzz_target!(|input: Input| {
     let Ok(now) = FtpTime::from_unix_timestamp(i64::from(input.now)) else {
         return;
     };
-    let count = lines(input.data).count();
-    for format in FORMATS {
+    let want: Vec<&[u8]> = lines(input.data)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
+    for format in core::iter::once(Format::Auto).chain(Format::ALL) {
         let mut parser = ListingParser::new(now)
             .with_server_offset(i32::from(input.offset))
             .with_format(format);
-        let mut seen = 0;
-        for line in lines(input.data) {
-            seen += 1;
-            let bare = line.strip_suffix(b"\r").unwrap_or(line);
-            match parser.parse_line(line) {
-                ParsedLine::Entry(e) => {
-                    assert_eq!(e.raw, bare, "entry raw is not its line");
-                    assert!(
-                        !e.name.is_empty(),
-                        "empty name from {:?}",
-                        bare.escape_ascii().to_string()
+        // Which line the next result stands for.
+        let mut cursor = 0;
+        let mut account = |parsed: ParsedLine<'_>| match parsed {
+            // The line is held: its result (or a joined entry) comes with a later call.
+            ParsedLine::Skipped(SkipReason::Continued) => {}
+            ParsedLine::Entry(e) => {
+                assert!(
+                    !e.name.is_empty(),
+                    "empty name from {:?}",
+                    e.raw.escape_ascii().to_string()
+                );
+                // A VMS entry joined from two lines: the name is on the first.
+                if !within(e.name, e.raw) {
+                    assert_eq!(
+                        want.get(cursor).map(|l| l.ends_with(e.name) || l.starts_with(e.name)),
+                        Some(true),
+                        "joined name is not on the held line"
                     );
-                    assert!(within(e.name, line), "name is not part of the line");
-                    if let Some(t) = e.modified {
-                        let _ = t.to_utc();
-                        let _ = t.unix_timestamp();
-                    }
+                    cursor += 1;
                 }
-                ParsedLine::Unparsed(raw) => assert_eq!(raw, bare, "unparsed raw is not its line"),
-                ParsedLine::Skipped(_) => {}
+                assert_eq!(Some(&e.raw), want.get(cursor), "entry raw is not its line");
+                if let Some(t) = e.modified {
+                    let _ = t.to_utc();
+                    let _ = t.unix_timestamp();
+                }
+                cursor += 1;
             }
+            ParsedLine::Unparsed(raw) => {
+                assert_eq!(Some(&raw), want.get(cursor), "unparsed raw is not its line");
+                cursor += 1;
+            }
+            ParsedLine::Skipped(_) => cursor += 1,
+        };
+        for line in lines(input.data) {
+            account(parser.parse_line(line));
         }
-        assert_eq!(seen, count);
+        if let Some(last) = parser.finish() {
+            account(last);
+        }
+        assert_eq!(cursor, want.len(), "a line was lost or counted twice");
     }
 });

@@ -30,6 +30,9 @@ pub enum Precision {
     Minute,
     /// Date and time to the second (MLSD, EPLF, `ls --full-time`).
     Second,
+    /// Date and time with a fraction of a second (MLSD `modify=20141022065102.999`, VMS
+    /// hundredths); [`FtpTime::fraction_digits`] says how many digits were listed.
+    SubSecond,
 }
 
 /// The "now" and time zone that listing dates are read against. There is no clock in
@@ -46,6 +49,84 @@ pub struct TimeContext {
     /// copy another tool's rule set it: 0 for Chromium's "no date in the future", about six
     /// months for jlaffaye/ftp's.
     pub max_future_seconds: i64,
+    /// How an all-numeric date such as OS/400's `04/03/24` is read; [`DateOrder::Auto`]
+    /// unless changed (servers print it in their locale's order and do not say which).
+    pub date_order: DateOrder,
+}
+
+/// The field order of an all-numeric date with a two-digit year (`04/03/24`), where the
+/// listing itself does not say which field is which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum DateOrder {
+    /// The first of month/day/year, day/month/year, year/month/day that is a valid date;
+    /// a dotted date (`18.09.06`) is read day/month/year, as European locales write it.
+    #[default]
+    Auto,
+    /// `yy/mm/dd` (OS/400 `*YMD`).
+    YearMonthDay,
+    /// `mm/dd/yy` (OS/400 `*MDY`).
+    MonthDayYear,
+    /// `dd/mm/yy` (OS/400 `*DMY`).
+    DayMonthYear,
+}
+
+/// A two-digit year: below 80 is 20xx, otherwise 19xx (no FTP server lists files from
+/// before 1980); a three-digit year counts from 1900 (OS/2 prints `103` for 2003).
+pub(crate) fn pivot_year(digits: &[u8]) -> Option<u16> {
+    let n = u16::try_from(super::decimal(digits)?).ok()?;
+    match digits.len() {
+        2 if n < 80 => Some(2000 + n),
+        2 | 3 => Some(1900 + n),
+        4 => Some(n),
+        _ => None,
+    }
+}
+
+/// A numeric date `a/b/c` (or `.`, `-`) of two-digit fields (the year may have four), read
+/// in `order`. `None` if it is not one or names no valid day.
+pub(crate) fn numeric_date(token: &[u8], order: DateOrder) -> Option<(u16, u8, u8)> {
+    let sep = *token.iter().find(|b| !b.is_ascii_digit())?;
+    if !matches!(sep, b'/' | b'.' | b'-') {
+        return None;
+    }
+    let mut parts = token.split(|b| *b == sep);
+    let (a, b, c) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || a.is_empty() || b.len() != 2 || c.is_empty() {
+        return None;
+    }
+    let valid = |(y, m, d): (u16, u8, u8)| FtpTime::new(y, m, d, 0, 0, 0).ok().map(|_| (y, m, d));
+    let ymd = || {
+        Some((
+            pivot_year(a)?,
+            small(b)?,
+            small(c).filter(|_| c.len() == 2)?,
+        ))
+    };
+    let mdy = || {
+        Some((
+            pivot_year(c)?,
+            small(a).filter(|_| a.len() == 2)?,
+            small(b)?,
+        ))
+    };
+    let dmy = || {
+        Some((
+            pivot_year(c)?,
+            small(b)?,
+            small(a).filter(|_| a.len() == 2)?,
+        ))
+    };
+    match order {
+        DateOrder::YearMonthDay => ymd().and_then(valid),
+        DateOrder::MonthDayYear => mdy().and_then(valid),
+        DateOrder::DayMonthYear => dmy().and_then(valid),
+        DateOrder::Auto if sep == b'.' => dmy().and_then(valid),
+        DateOrder::Auto if a.len() == 4 => ymd().and_then(valid),
+        DateOrder::Auto => mdy()
+            .and_then(valid)
+            .or_else(|| dmy().and_then(valid))
+            .or_else(|| ymd().and_then(valid)),
+    }
 }
 
 /// One day: the default [`TimeContext::max_future_seconds`].
@@ -58,6 +139,7 @@ impl TimeContext {
             now,
             server_offset_minutes: 0,
             max_future_seconds: DEFAULT_MAX_FUTURE_SECONDS,
+            date_order: DateOrder::Auto,
         }
     }
 
@@ -77,11 +159,15 @@ pub struct ListingTime {
 }
 
 impl ListingTime {
-    /// A UTC time to the second (MLSD, EPLF).
+    /// A UTC time to the second, or to the fraction it carries (MLSD, EPLF).
     pub const fn utc(time: FtpTime) -> Self {
         ListingTime {
             wall: time,
-            precision: Precision::Second,
+            precision: if time.fraction_digits() > 0 {
+                Precision::SubSecond
+            } else {
+                Precision::Second
+            },
             year_inferred: false,
             offset_minutes: 0,
         }
@@ -153,9 +239,46 @@ impl fmt::Debug for ListingTime {
 /// The year for a listed month, day, hour and minute without one: see the
 /// [module docs](self) for the rule.
 pub fn infer_year(month: u8, day: u8, hour: u8, minute: u8, ctx: &TimeContext) -> Option<FtpTime> {
+    // The common case without any timestamp arithmetic: a server on UTC, the usual
+    // tolerance, not in December (so next year is out of reach), and a date not after
+    // now: it is this year's.
+    let now = ctx.now;
+    if ctx.server_offset_minutes == 0
+        && (0..=28 * 86_400).contains(&ctx.max_future_seconds)
+        && now.month() < 12
+        && (month, day, hour, minute) <= (now.month(), now.day(), now.hour(), now.minute())
+        && let Ok(t) = FtpTime::new(now.year(), month, day, hour, minute, 0)
+    {
+        return Some(t);
+    }
+    // Same conditions, a date after now: this year's if within the tolerance, else last
+    // year's (every day of last year is before now).
+    if ctx.server_offset_minutes == 0
+        && (0..=28 * 86_400).contains(&ctx.max_future_seconds)
+        && now.month() < 12
+        && let Ok(this_year) = FtpTime::new(now.year(), month, day, hour, minute, 0)
+    {
+        if this_year.unix_timestamp() <= now.unix_timestamp() + ctx.max_future_seconds {
+            return Some(this_year);
+        }
+        if let Ok(t) = FtpTime::new(now.year().wrapping_sub(1), month, day, hour, minute, 0)
+            && now.year() > 0
+        {
+            return Some(t);
+        }
+    }
     let local_now = ctx.now.unix_timestamp() + ctx.offset_seconds();
     let limit = local_now.saturating_add(ctx.max_future_seconds);
-    let now_year = FtpTime::from_unix_timestamp(local_now).ok()?.year();
+    // The server's current year: "now"'s own, unless the offset may cross a new year (this
+    // runs for most lines of a listing; the conversion is the slow part).
+    let near_new_year = matches!((ctx.now.month(), ctx.now.day()), (1, 1) | (12, 31));
+    let now_year = if ctx.server_offset_minutes == 0
+        || (ctx.server_offset_minutes.unsigned_abs() < 24 * 60 && !near_new_year)
+    {
+        ctx.now.year()
+    } else {
+        FtpTime::from_unix_timestamp(local_now).ok()?.year()
+    };
     let newest = now_year.saturating_add(1).min(9999);
     // Eight years back always reaches a leap year, for `Feb 29`.
     let oldest = now_year.saturating_sub(8);
@@ -252,12 +375,73 @@ const LONG_MONTHS: [(&[u8], u8); 31] = [
     (b"dezember", 12),
 ];
 
+/// For each lower-case ASCII letter, the set (bit `n`: letter `a + n`) of ASCII letters
+/// that follow it at the start of a name in [`MONTHS`] or [`LONG_MONTHS`].
+const NAME_STARTS: [u32; 26] = {
+    let mut set = [0u32; 26];
+    let mut i = 0;
+    while i < MONTHS.len() + LONG_MONTHS.len() {
+        let name = if i < MONTHS.len() {
+            MONTHS[i].0
+        } else {
+            LONG_MONTHS[i - MONTHS.len()].0
+        };
+        if name.len() >= 2 && name[0].is_ascii_lowercase() && name[1].is_ascii_lowercase() {
+            set[(name[0] - b'a') as usize] |= 1 << (name[1] - b'a');
+        }
+        i += 1;
+    }
+    set
+};
+
+/// Whether an `ls -l` date may start at `token` (`next` is the token after it): false only
+/// where [`ls_date`] surely finds none, so the owner, group and size columns are passed over
+/// without trying every date form on them.
+pub(crate) fn may_start_ls_date(token: &[u8], next: Option<&[u8]>) -> bool {
+    let Some(&first) = token.first() else {
+        return false;
+    };
+    if first.is_ascii_digit() {
+        // `2005-04-08`, `26.`, `3月`, `09-26`: not a plain number.
+        if !token.iter().all(u8::is_ascii_digit) {
+            return true;
+        }
+        match *token {
+            // A day or a numeric month (never 0, never above 31).
+            [d] => d != b'0',
+            [d0, d1] => matches!((d0 - b'0') * 10 + (d1 - b'0'), 1..=31),
+            // A year before a number with a unit (`2003 3월`).
+            [_, _, _, _] => next
+                .and_then(|n| n.iter().find(|b| !b.is_ascii_digit()))
+                .is_some_and(|b| !b.is_ascii()),
+            // No day, month or year has three or five and more digits.
+            _ => false,
+        }
+    } else if first.is_ascii() {
+        // Only a month name starts with a letter.
+        month(trim_comma(token)).is_some()
+    } else {
+        true
+    }
+}
+
 /// A month name, exactly: a three-letter abbreviation (English `jan`…`dec`; German, French,
 /// Spanish, Italian, Russian ones such as `mär`, `okt`, `dez`, `fév`, `ene`, `янв`) or a
 /// longer form (`july`, `juli`, `juil`, `sept`, `szept`, `januar`, …), any ASCII case, a
 /// trailing `.` allowed; or CJK `3月`. Near misses (`mary`, `decker`) are not months, so an
 /// owner name is not read as a date.
 pub fn month(token: &[u8]) -> Option<u8> {
+    // Most tokens tried here are owner and group names: a pair of ASCII letters no month
+    // name starts with rules them out at once.
+    if let [a, b, ..] = *token
+        && a.is_ascii_alphabetic()
+        && b.is_ascii_alphabetic()
+        && NAME_STARTS[usize::from(a.to_ascii_lowercase() - b'a')]
+            & (1 << (b.to_ascii_lowercase() - b'a'))
+            == 0
+    {
+        return None;
+    }
     let token = token.strip_suffix(b".").unwrap_or(token);
     // `3月` (Chinese/Japanese locales).
     if let Some(n) = token.strip_suffix("月".as_bytes()) {
@@ -267,29 +451,10 @@ pub fn month(token: &[u8]) -> Option<u8> {
     if token.first().is_none_or(u8::is_ascii_digit) || token.len() > 9 {
         return None;
     }
-    if let [a, b, c] = *token {
-        let english = match [
-            a.to_ascii_lowercase(),
-            b.to_ascii_lowercase(),
-            c.to_ascii_lowercase(),
-        ] {
-            [b'j', b'a', b'n'] => Some(1),
-            [b'f', b'e', b'b'] => Some(2),
-            [b'm', b'a', b'r'] => Some(3),
-            [b'a', b'p', b'r'] => Some(4),
-            [b'm', b'a', b'y'] => Some(5),
-            [b'j', b'u', b'n'] => Some(6),
-            [b'j', b'u', b'l'] => Some(7),
-            [b'a', b'u', b'g'] => Some(8),
-            [b's', b'e', b'p'] => Some(9),
-            [b'o', b'c', b't'] => Some(10),
-            [b'n', b'o', b'v'] => Some(11),
-            [b'd', b'e', b'c'] => Some(12),
-            _ => None,
-        };
-        if english.is_some() {
-            return english;
-        }
+    if let [a, b, c] = *token
+        && let Some(m) = english_month([a, b, c])
+    {
+        return Some(m);
     }
     let is = |name: &[u8]| {
         token.len() == name.len()
@@ -307,6 +472,16 @@ pub fn month(token: &[u8]) -> Option<u8> {
 
 /// `HH:MM` or `HH:MM:SS` (one-digit hours allowed).
 pub(crate) fn clock(token: &[u8]) -> Option<(u8, u8, Option<u8>)> {
+    // The common `HH:MM` directly (the same answer the general reading gives).
+    if let &[h0, h1, b':', m0, m1] = token
+        && [h0, h1, m0, m1].iter().all(u8::is_ascii_digit)
+    {
+        let (hour, minute) = (
+            (h0 - b'0') * 10 + (h1 - b'0'),
+            (m0 - b'0') * 10 + (m1 - b'0'),
+        );
+        return (hour <= 23 && minute <= 59).then_some((hour, minute, None));
+    }
     let mut parts = token.split(|b| *b == b':');
     let hour = parts.next().filter(|h| !h.is_empty() && h.len() <= 2)?;
     // One-digit minutes (`00:0`) come from a few broken servers; the value is unambiguous.
@@ -335,6 +510,9 @@ pub(crate) struct LsDate {
     /// A year written right after the day with one space (`Feb 18 2005`): such servers pad
     /// after the year instead of before it.
     pub left_aligned_year: bool,
+    /// A date column padded after the date (`2004.07.15   name`): every blank before
+    /// the name is padding.
+    pub padded: bool,
 }
 
 /// Reads an `ls -l` date starting at byte `start` of `line`. Accepted, as servers send them:
@@ -347,6 +525,155 @@ pub(crate) struct LsDate {
 ///   `YYYY/MM/DD HH:MM`, `DD-MM-YYYY HH:MM` (or `MM-DD-YYYY`, whichever is a valid date
 ///   with the day above 12), `DD-Mon-YY` (date only).
 pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
+    english_date(line, start, ctx)
+        .or_else(|| common_date(line, start, ctx))
+        .or_else(|| unit_date(line, start, ctx))
+}
+
+/// `Mon dd HH:MM` and `Mon dd YYYY` with an English month, a plain day and a two-digit
+/// minute: what nearly every Unix line carries, read without trying the other forms. When
+/// it answers, it is what [`common_date`] would answer; otherwise that runs.
+fn english_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
+    let mut toks = tokens(line, start);
+    english_date_at(line, toks.next()?, toks.next()?, toks.next()?, ctx)
+}
+
+/// [`english_date`] on the three columns at these byte ranges.
+pub(crate) fn english_date_at(
+    line: &[u8],
+    (a0, a1): (usize, usize),
+    (b0, b1): (usize, usize),
+    (c0, c1): (usize, usize),
+    ctx: &TimeContext,
+) -> Option<LsDate> {
+    let &[m0, m1, m2] = line.get(a0..a1)? else {
+        return None;
+    };
+    let month = english_month([m0, m1, m2])?;
+    let digit = |b: u8| b.is_ascii_digit().then(|| b - b'0');
+    let day = match *line.get(b0..b1)? {
+        [d] => digit(d)?,
+        [d0, d1] => digit(d0)? * 10 + digit(d1)?,
+        _ => return None,
+    };
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    let (hour, minute) = match *line.get(c0..c1)? {
+        [h, b':', n0, n1] => (digit(h)?, digit(n0)? * 10 + digit(n1)?),
+        [y0, y1, y2, y3] => {
+            let year = [y0, y1, y2, y3]
+                .iter()
+                .try_fold(0u16, |acc, b| Some(acc * 10 + u16::from(digit(*b)?)))?;
+            let wall = FtpTime::new(year, month, day, 0, 0, 0).ok()?;
+            return Some(LsDate {
+                time: ListingTime::local(wall, Precision::Day, false, ctx.server_offset_minutes),
+                end: c1,
+                left_aligned_year: c0 == b1 + 1,
+                padded: false,
+            });
+        }
+        [h0, h1, b':', n0, n1] => (digit(h0)? * 10 + digit(h1)?, digit(n0)? * 10 + digit(n1)?),
+        _ => return None,
+    };
+    if hour > 23 || minute > 59 {
+        return None;
+    }
+    let wall = infer_year(month, day, hour, minute, ctx)?;
+    Some(LsDate {
+        time: ListingTime::local(wall, Precision::Minute, true, ctx.server_offset_minutes),
+        end: c1,
+        left_aligned_year: false,
+        padded: false,
+    })
+}
+
+/// `jan`…`dec`, any ASCII case.
+fn english_month(name: [u8; 3]) -> Option<u8> {
+    Some(match name.map(|b| b.to_ascii_lowercase()) {
+        [b'j', b'a', b'n'] => 1,
+        [b'f', b'e', b'b'] => 2,
+        [b'm', b'a', b'r'] => 3,
+        [b'a', b'p', b'r'] => 4,
+        [b'm', b'a', b'y'] => 5,
+        [b'j', b'u', b'n'] => 6,
+        [b'j', b'u', b'l'] => 7,
+        [b'a', b'u', b'g'] => 8,
+        [b's', b'e', b'p'] => 9,
+        [b'o', b'c', b't'] => 10,
+        [b'n', b'o', b'v'] => 11,
+        [b'd', b'e', b'c'] => 12,
+        _ => return None,
+    })
+}
+
+/// Numbers followed by a locale's units, in whatever encoding the server used: `4月 18日
+/// 2003年` (UTF-8 or Shift-JIS bytes), `2005년 1월 6일`, `2003 3월 20`, `8월 17 08:52`.
+/// A unit is whatever follows the digits, starting with a non-ASCII byte; at least one of the first two
+/// numbers must carry one. Year first (four digits) or month first; a time may follow.
+fn unit_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
+    let mut toks = tokens(line, start);
+    let mut next = || toks.next().and_then(|(a, b)| Some((line.get(a..b)?, b)));
+    let ((n1, u1, _), (n2, u2, _)) = (unit_number(next()?.0)?, unit_number(next()?.0)?);
+    if !(u1 || u2) {
+        return None;
+    }
+    let (third, third_end) = next()?;
+    let local = |wall, precision, inferred| {
+        ListingTime::local(wall, precision, inferred, ctx.server_offset_minutes)
+    };
+    let found = |time, end| {
+        Some(LsDate {
+            time,
+            end,
+            left_aligned_year: false,
+            padded: false,
+        })
+    };
+    let (_, _, year_digits) = unit_number(third).unwrap_or((0, false, 0));
+    if let Some((hour, minute, second)) = clock(third).filter(|_| n1 < 1000) {
+        let month = u8::try_from(n1).ok()?;
+        let day = u8::try_from(n2).ok()?;
+        let wall = infer_year(month, day, hour, minute, ctx)?;
+        let wall = FtpTime::new(wall.year(), month, day, hour, minute, second.unwrap_or(0)).ok()?;
+        let precision = if second.is_some() {
+            Precision::Second
+        } else {
+            Precision::Minute
+        };
+        return found(local(wall, precision, true), third_end);
+    }
+    let (n3, _, _) = unit_number(third)?;
+    let (year, month, day) = if n1 >= 1000 {
+        (n1, n2, n3)
+    } else if year_digits == 4 {
+        (n3, n1, n2)
+    } else {
+        return None;
+    };
+    let (month, day) = (u8::try_from(month).ok()?, u8::try_from(day).ok()?);
+    let wall = FtpTime::new(year, month, day, 0, 0, 0).ok()?;
+    found(local(wall, Precision::Day, false), third_end)
+}
+
+/// Leading ASCII digits (one to four) and whether a unit (starting with a non-ASCII byte)
+/// follows them.
+fn unit_number(token: &[u8]) -> Option<(u16, bool, usize)> {
+    let digits = token.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 4 {
+        return None;
+    }
+    // Multi-byte encodings may have an ASCII byte after the first (Shift-JIS `年` is
+    // `\x94N`): the unit starts with a non-ASCII byte.
+    let unit = token.get(digits..)?;
+    if unit.first().is_some_and(u8::is_ascii) {
+        return None;
+    }
+    let n = u16::try_from(super::decimal(token.get(..digits)?)?).ok()?;
+    Some((n, !unit.is_empty(), digits))
+}
+
+fn common_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<LsDate> {
     let mut toks = tokens(line, start);
     let (a0, a1) = toks.next()?;
     let first = trim_comma(line.get(a0..a1)?);
@@ -359,6 +686,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, Precision::Day, false),
             end,
             left_aligned_year: false,
+            padded: false,
         })
     };
 
@@ -388,11 +716,16 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, precision, false),
             end,
             left_aligned_year: false,
+            padded: false,
         });
     }
     // `01-jun-99`: a date without a time.
     if let Some(ymd) = day_month_name_year(first) {
         return date_only(ymd, a1);
+    }
+    // `2004.07.15`: a date without a time, in a column padded after it.
+    if let Some(ymd) = dotted_day(first) {
+        return date_only(ymd, a1).map(|d| LsDate { padded: true, ..d });
     }
 
     // Month and day, in one token (`09-26`) or two.
@@ -429,6 +762,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
                 time: local(wall, Precision::Second, false),
                 end: d1,
                 left_aligned_year: false,
+                padded: false,
             });
         }
         let (hour, minute, midnight) = match (hour, minute) {
@@ -453,6 +787,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, precision, true),
             end: c1,
             left_aligned_year: false,
+            padded: false,
         });
     }
     let year = year(third)?;
@@ -466,6 +801,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
             time: local(wall, Precision::Minute, false),
             end: d1,
             left_aligned_year: false,
+            padded: false,
         });
     }
     let wall = FtpTime::new(year, month, day, 0, 0, 0).ok()?;
@@ -473,6 +809,7 @@ pub(crate) fn ls_date(line: &[u8], start: usize, ctx: &TimeContext) -> Option<Ls
         time: local(wall, Precision::Day, false),
         end: c1,
         left_aligned_year: c0 == day_end + 1 && third.len() == 4,
+        padded: false,
     })
 }
 
@@ -513,6 +850,18 @@ fn whole_date(token: &[u8]) -> Option<(u16, u8, u8)> {
         }
         _ => None,
     }
+}
+
+/// `2004.07.15`.
+fn dotted_day(token: &[u8]) -> Option<(u16, u8, u8)> {
+    if token.len() != 10 || token.get(4) != Some(&b'.') || token.get(7) != Some(&b'.') {
+        return None;
+    }
+    Some((
+        year(token.get(..4)?)?,
+        small(token.get(5..7)?)?,
+        small(token.get(8..)?)?,
+    ))
 }
 
 /// `01-jun-99` / `01-Jun-1999`.

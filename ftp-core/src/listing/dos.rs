@@ -84,7 +84,11 @@ fn size(field: &[u8]) -> Option<u64> {
         if b == b',' {
             continue;
         }
-        total = total.checked_mul(10)?.checked_add(decimal(&[b])?)?;
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        total = total.checked_mul(10)?.checked_add(u64::from(digit))?;
     }
     Some(total)
 }

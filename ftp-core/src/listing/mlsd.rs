@@ -23,11 +23,23 @@ use crate::mlsx::{self, EntryType, MlsxEntry};
 /// assert_eq!(e.permissions, Some(0o644));
 /// ```
 pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
-    mlsx::parse_entry(line).ok().map(|e| from_mlsx(&e, line))
+    let mut names = mlsx::Names::default();
+    let e = mlsx::parse_entry_with(line, &mut names).ok()?;
+    Some(entry(&e, &names, line))
 }
 
 /// The listing view of an already parsed MLST/MLSD entry; `raw` is the line it came from.
 pub fn from_mlsx<'a>(e: &MlsxEntry<'a>, raw: &'a [u8]) -> Entry<'a> {
+    let names = mlsx::Names {
+        ownername: e.fact("unix.ownername"),
+        groupname: e.fact("unix.groupname"),
+        uid: e.unix_uid.and_then(|_| e.fact("unix.uid")),
+        gid: e.unix_gid.and_then(|_| e.fact("unix.gid")),
+    };
+    entry(e, &names, raw)
+}
+
+fn entry<'a>(e: &MlsxEntry<'a>, names: &mlsx::Names<'a>, raw: &'a [u8]) -> Entry<'a> {
     let kind = match e.kind {
         Some(EntryType::File) => EntryKind::File,
         Some(EntryType::Dir | EntryType::Cdir | EntryType::Pdir) => EntryKind::Dir,
@@ -41,14 +53,8 @@ pub fn from_mlsx<'a>(e: &MlsxEntry<'a>, raw: &'a [u8]) -> Entry<'a> {
         // The type bits of UNIX.mode are the `type` fact's business.
         permissions: e.unix_mode.map(|m| (m & 0o7777) as u16),
         // Names where the server gave them, numbers otherwise.
-        owner: e
-            .fact("unix.ownername")
-            .or(e.unix_owner)
-            .or_else(|| e.unix_uid.and_then(|_| e.fact("unix.uid"))),
-        group: e
-            .fact("unix.groupname")
-            .or(e.unix_group)
-            .or_else(|| e.unix_gid.and_then(|_| e.fact("unix.gid"))),
+        owner: names.ownername.or(e.unix_owner).or(names.uid),
+        group: names.groupname.or(e.unix_group).or(names.gid),
         ..Entry::new(e.name, kind, raw)
     }
 }

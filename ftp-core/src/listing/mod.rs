@@ -10,26 +10,39 @@
 //! | EPLF | `+i8388621.48594,m825718503,r,s280,\tdjb.html` | [`eplf`] |
 //! | MLSD facts (RFC 3659 §7) | `type=file;size=1024;modify=20201213202400; a b` | [`mlsd`] |
 //! | OpenVMS | `1-JUN.LIS;1   9/9   2-JUN-1998 07:32:04  [GROUP,OWNER]  (RWED,RWED,RE,)` | [`vms`] |
+//! | IBM i (OS/400) | `QSYS  77824 02/23/00 15:09:55 *DIR  dir/` | [`os400`] |
+//! | MVS / z/OS | `SAVE00 3390 2004/06/23 1 1 FB 128 6144 PS INCOMING.D061704` | [`mvs`] |
+//! | NetWare | `d [RWCEAFMS] rwinston   512 Nov 24  2005 Favorites` | [`netware`] |
+//! | OS/2 | `     0           DIR   12-30-97   12:32  jbrekke` | [`os2`] |
+//! | Connect:Enterprise | `-C--E-----FTP B QUA1I1  18128  41 Aug 12 13:56 QUADTEST` | [`connect_enterprise`] |
+//! | HP NonStop | `FILE1 101 528 12-Jan-14 14:21:18 255, 0 "oooo"` | [`hp_nonstop`] |
+//! | VShell (old) | `206876  Apr 04, 2000 21:06 report.txt` | [`vshell`] |
+//! | VxWorks | `2048    Feb-28-1998  05:23:30   folder <DIR>` | [`vxworks`] |
+//! | Nortel WfFTP | `boot.cfg  1014196  06/03/04  Thur.   10:20:03` | [`wfftp`] |
+//! | OS-9 | `20.20 07/03/29 1026 d-ewrewr 2650 85920 CMDS` | [`os9`] |
+//! | numeric `ls` | `0100644   500  101   12345    123456789   report.txt` | [`unix_numeric`] |
 //!
 //! The rule that matters most: **no line is ever lost**. Every line comes back as a
 //! [`ParsedLine`]: an [`Entry`], a line known to carry no entry ([`ParsedLine::Skipped`]:
 //! `total 12`, blank lines, headers), or [`ParsedLine::Unparsed`] with the raw bytes when no
 //! parser understands it. A caller can show, log or hand such lines to its own parser.
 //!
-//! [`ListingParser`] works line by line as data arrives (it holds the detected format, not
-//! the listing), and [`lines`] splits a complete buffer. Entries borrow from the line.
+//! [`ListingParser::parse_line`] works line by line as data arrives (it holds the detected
+//! format and at most one line, not the listing; call [`ListingParser::finish`] at the
+//! end); [`ListingParser::parse_all`] runs over a complete buffer, with entries that borrow
+//! from it; [`lines`] splits a buffer into lines.
 //!
 //! ```
 //! use ftp_core::FtpTime;
-//! use ftp_core::listing::{lines, EntryKind, ListingParser, ParsedLine};
+//! use ftp_core::listing::{EntryKind, ListingParser, ParsedLine};
 //!
 //! let data = b"total 8\r\n-rw-r--r-- 1 ftp ftp 531 Jan 29 03:26 read me\r\nlrwxrwxrwx 1 ftp ftp 7 Jan 25  2016 bin -> usr/bin\r\n";
 //! let now = FtpTime::new(2024, 3, 1, 12, 0, 0)?;
 //! let mut parser = ListingParser::new(now);
 //! let mut names = Vec::new();
-//! for line in lines(data) {
-//!     if let ParsedLine::Entry(e) = parser.parse_line(line) {
-//!         names.push((e.name_str().unwrap_or("?").to_owned(), e.kind));
+//! for parsed in parser.parse_all(data) {
+//!     if let ParsedLine::Entry(e) = parsed {
+//!         names.push((e.name_str().unwrap_or("?"), e.kind));
 //!     }
 //! }
 //! assert_eq!(names[0].0, "read me");
@@ -42,17 +55,28 @@ use core::fmt;
 use crate::error::ParseError;
 pub(crate) use crate::reply::strip_line_end;
 
+pub mod connect_enterprise;
 pub mod date;
 pub mod detect;
 pub mod dos;
 pub mod eplf;
+pub mod hp_nonstop;
 pub mod mlsd;
+pub mod mvs;
+pub mod netware;
+pub mod os2;
+pub mod os400;
+pub mod os9;
 pub mod owned;
 pub mod unix;
+pub mod unix_numeric;
 pub mod vms;
+pub mod vshell;
+pub mod vxworks;
+pub mod wfftp;
 
-pub use date::{DEFAULT_MAX_FUTURE_SECONDS, ListingTime, Precision, TimeContext};
-pub use detect::{Format, ListingParser};
+pub use date::{DEFAULT_MAX_FUTURE_SECONDS, DateOrder, ListingTime, Precision, TimeContext};
+pub use detect::{Format, ListingParser, ParseAll};
 
 /// What kind of file system object an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -172,6 +196,10 @@ pub enum SkipReason {
     /// A header or footer a server wraps its listing in (`Directory listing of /x`,
     /// VMS `Directory DISK$USER:[ME]` and `Total of 3 files, 12 blocks.`).
     Header,
+    /// The line is the first half of an entry wrapped over two lines (an OpenVMS name too
+    /// long for its column); the entry comes with the next line, or, if none continues
+    /// it, alone. See [`ListingParser`].
+    Continued,
 }
 
 /// One line of a listing, classified. See the [module docs](self): nothing is dropped.
@@ -216,6 +244,18 @@ pub(crate) fn decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 20 {
         return None;
     }
+    if digits.len() <= 19 {
+        // At most 19 digits cannot overflow a u64: no checked arithmetic per digit.
+        let mut n = 0u64;
+        for &d in digits {
+            let v = d.wrapping_sub(b'0');
+            if v > 9 {
+                return None;
+            }
+            n = n * 10 + u64::from(v);
+        }
+        return Some(n);
+    }
     digits.iter().try_fold(0u64, |acc, &d| {
         if d.is_ascii_digit() {
             acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
@@ -249,26 +289,30 @@ impl Iterator for Tokens<'_> {
     type Item = (usize, usize);
 
     fn next(&mut self) -> Option<(usize, usize)> {
-        let rest = self.line.get(self.pos..)?;
-        let skip = rest.iter().take_while(|b| is_space(**b)).count();
-        let start = self.pos + skip;
-        let len = self
-            .line
-            .get(start..)?
-            .iter()
-            .take_while(|b| !is_space(**b))
-            .count();
-        if len == 0 {
-            self.pos = self.line.len();
+        // A plain index scan: this runs for every column of every line. (Each index is
+        // checked against the length first, so the indexing cannot fail.)
+        let line = self.line;
+        let len = line.len();
+        let mut start = self.pos;
+        while start < len && is_space(line[start]) {
+            start += 1;
+        }
+        let mut end = start;
+        while end < len && !is_space(line[end]) {
+            end += 1;
+        }
+        if end == start {
+            self.pos = line.len();
             return None;
         }
-        self.pos = start + len;
-        Some((start, start + len))
+        self.pos = end;
+        Some((start, end))
     }
 }
 
 pub(crate) const fn is_space(b: u8) -> bool {
-    b == b' ' || b == b'\t'
+    // Most bytes are above the space: one comparison settles them.
+    b <= b' ' && (b == b' ' || b == b'\t')
 }
 
 /// A `ParseError` for the conversions of [`ListingTime`].

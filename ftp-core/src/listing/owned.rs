@@ -213,6 +213,10 @@ impl ListingStream {
     pub fn finish(&mut self, mut each: impl FnMut(ParsedLine<'_>)) {
         let parser = &mut self.parser;
         self.lines.finish(|line| each(parser.parse_line(line)));
+        // A line the parser still holds (a VMS name whose details never came).
+        if let Some(last) = self.parser.finish() {
+            each(last);
+        }
     }
 
     /// The parser (its detected format).

@@ -42,33 +42,62 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
     let mut toks = tokens(line, 0);
     let (m0, m1) = toks.next()?;
     let (type_char, permissions, glued_links) = mode(line.get(m0..m1)?)?;
+    if glued_links.is_none()
+        && matches!(type_char, b'-' | b'd' | b'l')
+        && let Some(e) = classic(line, m1, ctx, type_char, permissions)
+    {
+        return Some(e);
+    }
 
+    scan(line, ctx, toks, type_char, permissions, glued_links)
+}
+
+/// The general scan: see [`parse`].
+fn scan<'a>(
+    line: &'a [u8],
+    ctx: &TimeContext,
+    mut toks: super::Tokens<'a>,
+    type_char: u8,
+    permissions: u16,
+    glued_links: Option<u64>,
+) -> Option<Entry<'a>> {
+    // One left-to-right scan: each column is kept (the ones before the date are the
+    // links, owner, group and size), and the date is looked for where it may start. The
+    // first date (after a size) with a year up to next year wins, so an owner named `jan`
+    // with group `20` and size `4096` is not read as the date `Jan 20 4096`; failing that,
+    // the first date with any year, so a file really dated 2100 is still an entry.
     let mut fields = [(0usize, 0usize); MAX_FIELDS];
+    let is_device = matches!(type_char, b'b' | b'c');
+    let limit = ctx.now.year().saturating_add(1);
+    let mut far_future = None;
+    let mut found = None;
+    let mut pending = toks.next();
     let mut n = 0;
-    for (slot, tok) in fields.iter_mut().zip(toks) {
+    while let Some(tok) = pending {
+        let Some(slot) = fields.get_mut(n) else {
+            break;
+        };
         *slot = tok;
+        pending = toks.next();
+        if n >= 1 {
+            let token = line.get(tok.0..tok.1)?;
+            let next = pending.and_then(|(a, b)| line.get(a..b));
+            if date::may_start_ls_date(token, next)
+                && let Some(date) = date::ls_date(line, tok.0, ctx)
+                && let Some(size) = size_field(line, fields.get(..=n)?, n, is_device)
+            {
+                if date.time.wall_clock().year() <= limit {
+                    found = Some((date, size));
+                    break;
+                }
+                if far_future.is_none() {
+                    far_future = Some((date, size));
+                }
+            }
+        }
         n += 1;
     }
-    let fields = fields.get(..n)?;
-
-    let is_device = matches!(type_char, b'b' | b'c');
-    // The date: the first position, after a size, where one parses. A first pass takes only
-    // years up to next year, so an owner named `jan` with group `20` and size `4096` is not
-    // read as the date `Jan 20 4096`; a second pass takes any year, so a file really dated
-    // 2100 is still an entry.
-    let limit = ctx.now.year().saturating_add(1);
-    let search = |max_year| {
-        (1..n).find_map(|i| {
-            let (start, _) = *fields.get(i)?;
-            let found = date::ls_date(line, start, ctx)?;
-            if found.time.wall_clock().year() > max_year {
-                return None;
-            }
-            let size = size_field(line, fields, i, is_device)?;
-            Some((found, size))
-        })
-    };
-    let (found, size_field) = search(limit).or_else(|| search(u16::MAX))?;
+    let (found, size_field) = found.or(far_future)?;
     let SizeField {
         size,
         device,
@@ -105,11 +134,56 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
         [owner, rest @ ..] => (text(owner), span(rest)),
     };
 
+    finish(
+        line,
+        type_char,
+        Columns {
+            permissions,
+            size,
+            device,
+            links,
+            owner,
+            group,
+        },
+        &found,
+    )
+}
+
+/// The columns before the date, read.
+struct Columns<'a> {
+    permissions: u16,
+    size: Option<u64>,
+    device: (Option<u32>, Option<u32>),
+    links: Option<u64>,
+    owner: Option<&'a [u8]>,
+    group: Option<&'a [u8]>,
+}
+
+/// The entry: the name after the date, the kind from the mode, the columns as read.
+fn finish<'a>(
+    line: &'a [u8],
+    type_char: u8,
+    columns: Columns<'a>,
+    found: &date::LsDate,
+) -> Option<Entry<'a>> {
+    let Columns {
+        permissions,
+        size,
+        device,
+        links,
+        owner,
+        group,
+    } = columns;
     // The name starts after the one space that ends the date (two after a left-aligned
     // year, which is padded on the right).
     let mut start = found.end;
-    let skip = if found.left_aligned_year && line.get(start..start + 2).is_some_and(|s| s == b"  ")
-    {
+    let skip = if found.padded {
+        line.get(start..)?
+            .iter()
+            .take_while(|b| super::is_space(**b))
+            .count()
+            .max(1)
+    } else if found.left_aligned_year && line.get(start..start + 2).is_some_and(|s| s == b"  ") {
         2
     } else {
         1
@@ -165,6 +239,54 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
         links,
         raw: line,
     })
+}
+
+/// The shape nearly every server sends for a file, directory or symlink: `mode links
+/// owner group size Mon dd HH:MM|YYYY name`, read column by column without the general
+/// search. It answers only when the general scan would find the same date at the same
+/// column (none of owner, group and size can start a date, the date's year is not past
+/// next year), so the result is the same; otherwise `None`, and the general scan runs.
+fn classic<'a>(
+    line: &'a [u8],
+    mode_end: usize,
+    ctx: &TimeContext,
+    type_char: u8,
+    permissions: u16,
+) -> Option<Entry<'a>> {
+    let mut cols = [(0usize, 0usize); 7];
+    let mut toks = tokens(line, mode_end);
+    for slot in &mut cols {
+        *slot = toks.next()?;
+    }
+    let text = |(a, b): (usize, usize)| line.get(a..b);
+    let [links, owner, group, size, month, day, time] = cols;
+    let links = decimal(text(links)?)?;
+    let size_text = text(size)?;
+    let size = decimal(size_text)?;
+    let (owner, group, month_text) = (text(owner)?, text(group)?, text(month)?);
+    if date::may_start_ls_date(owner, Some(group))
+        || date::may_start_ls_date(group, Some(size_text))
+        || date::may_start_ls_date(size_text, Some(month_text))
+    {
+        return None;
+    }
+    let found = date::english_date_at(line, month, day, time, ctx)?;
+    if found.time.wall_clock().year() > ctx.now.year().saturating_add(1) {
+        return None;
+    }
+    finish(
+        line,
+        type_char,
+        Columns {
+            permissions,
+            size: Some(size),
+            device: (None, None),
+            links: Some(links),
+            owner: Some(owner),
+            group: Some(group),
+        },
+        &found,
+    )
 }
 
 /// What the column(s) before the date say.
@@ -405,6 +527,45 @@ mod tests {
         assert!(parse(b"dxrwr-xr-x   2 root root 4096 Aug 24  2001 zxjdbc", &ctx()).is_none());
     }
 
+    /// The general scan alone (what `parse` does when `classic` declines).
+    fn general(line: &[u8]) -> Option<Entry<'_>> {
+        let ctx = ctx();
+        let mut toks = tokens(line, 0);
+        let (m0, m1) = toks.next()?;
+        let (type_char, permissions, _) = mode(line.get(m0..m1)?)?;
+        classic(line, m1, &ctx, type_char, permissions)?;
+        // `classic` answered: hide it to get the general answer.
+        scan(line, &ctx, toks, type_char, permissions, None)
+    }
+
+    #[test]
+    fn classic_shape_answers_as_the_general_scan() {
+        let lines = [
+            "-rw-r--r--    1 1000     1000     10485760 Nov 25 21:14 big.bin",
+            "drwxr-xr-x    2 1000     1000         4096 Mar  9 21:14 ftp-rs demo",
+            "-rw-r--r--    1 1000     1000        12004 Jan 02  2024 source file.rs",
+            "-rw-r--r--    1 1000     1000        12004 Jan 02 2024  padded after",
+            "lrwxrwxrwx    1 root     root           17 Mar 14  2023 bin -> usr/bin",
+            "-rw-r--r--   1 ftp      ftp        531 Jan 29 03:26  two spaces",
+            "-rw-r--r--   1 mary     jan      4096 Mar  5 12:00 x",
+            "-rw-r--r--   1 ftp      ftp      999 Dec 31 23:59 late",
+            "-rw-r--r--   1 ftp      ftp      999 Jan  1  2100 far",
+            "-rw-r--r--   1 ftp      ftp      999 Feb 29 12:00 leap",
+            "-rw-r--r--   1 ftp      ftp      999 Feb 30 12:00 bad",
+            "-rw-r--r--   1 ftp      ftp      999 Jan 29 3:26 one-digit hour",
+            "-rw-r--r--   1 ftp      ftp      999 JAN 29 03:26 upper",
+        ];
+        for line in lines {
+            let c = ctx();
+            let mut toks = tokens(line.as_bytes(), 0);
+            let (m0, m1) = toks.next().unwrap();
+            let (t, p, _) = mode(&line.as_bytes()[m0..m1]).unwrap();
+            if let Some(fast) = classic(line.as_bytes(), m1, &c, t, p) {
+                assert_eq!(Some(fast), general(line.as_bytes()), "{line}");
+            }
+        }
+    }
+
     #[test]
     fn human_sizes() {
         assert_eq!(human_size(b"33.5k"), Some(34304));
@@ -441,6 +602,29 @@ mod tests {
         assert_eq!(e.modified.unwrap().wall_clock().year(), 2016);
         let e = p("-rw-rw---- 1 ep1adm sapsys 0 8月 17日 20:10 caerrinf");
         assert_eq!(e.modified.unwrap().wall_clock().month(), 8);
+        // Units in other encodings and orders, and a dotted date padded after.
+        let ymd = |line: &[u8]| {
+            let e = parse(line, &ctx()).unwrap();
+            let t = e.modified.unwrap().wall_clock();
+            (e.name.to_vec(), t.year(), t.month(), t.day())
+        };
+        let day = |name: &[u8], y, m, d| (name.to_vec(), y, m, d);
+        assert_eq!(
+            ymd(b"-rw-r--r-- 1 root sys 8473  4\x8c\x8e 18\x93\xfa 2003\x94N a file"),
+            day(b"a file", 2003, 4, 18)
+        );
+        assert_eq!(
+            ymd("drwxr-xr-x 5 root sys 512 2005년  1월  6일 b dir".as_bytes()),
+            day(b"b dir", 2005, 1, 6)
+        );
+        assert_eq!(
+            ymd(b"-rwxrwxrwx 1 root staff 0 2003   3\xed\xef 20 c"),
+            day(b"c", 2003, 3, 20)
+        );
+        assert_eq!(
+            ymd(b"-r-xr-xr-x 2 root root 96 2004.07.15   d  e"),
+            day(b"d  e", 2004, 7, 15)
+        );
         assert!(parse(b"drwxr-xr-x 3 110 1002 3 Dec 02  209 pub", &ctx()).is_none());
         assert!(parse(b"drwxr-xr-x 2 root 99 4096 Feb 23 30:01 zzplayer", &ctx()).is_none());
         // An owner named like a month: the real date is the later one.

@@ -20,7 +20,8 @@
 //! delete, has no Unix bit; the system field is not mapped).
 //!
 //! Entries wrapped over two lines (a long name alone on its line, the columns on the next)
-//! are not joined: each of the two lines comes back [`Unparsed`](super::ParsedLine::Unparsed).
+//! are joined by [`ListingParser`](super::ListingParser), which keeps the name line until
+//! the next one arrives ([`wrapped_name`], [`parse_wrapped`]).
 
 use super::date::{ListingTime, Precision, TimeContext, clock, month};
 use super::{Entry, EntryKind, decimal, small, tokens};
@@ -47,23 +48,81 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
     if n0 != 0 {
         return None;
     }
-    let spec = line.get(n0..n1)?;
+    let (name, kind) = spec(line.get(n0..n1)?)?;
+    columns(name, kind, line, n1, ctx)
+}
+
+/// The name and kind of a line that holds only a file specification (`NAME.EXT;1`, blanks
+/// after it allowed): the first line of an entry wrapped over two, when the name is too
+/// long for its column. `None` for any other line.
+///
+/// ```
+/// use ftp_core::listing::{vms, EntryKind};
+///
+/// assert_eq!(vms::wrapped_name(b"LONG_NAME.DIR;1  "), Some((&b"LONG_NAME"[..], EntryKind::Dir)));
+/// assert_eq!(vms::wrapped_name(b"A.TXT;1  2/4  2-JUN-1998"), None);
+/// ```
+pub fn wrapped_name(line: &[u8]) -> Option<(&[u8], EntryKind<'_>)> {
+    let mut toks = tokens(line, 0);
+    let (n0, n1) = toks.next()?;
+    if n0 != 0 || toks.next().is_some() {
+        return None;
+    }
+    spec(line.get(n0..n1)?)
+}
+
+/// The entry of a wrapped pair: `name_line` holds only the file specification (see
+/// [`wrapped_name`]), `columns` the size, date and the other columns. The entry's
+/// [`raw`](Entry::raw) is `columns`; the name borrows from `name_line`.
+///
+/// ```
+/// use ftp_core::FtpTime;
+/// use ftp_core::listing::{vms, TimeContext};
+///
+/// let ctx = TimeContext::new(FtpTime::new(2024, 3, 1, 0, 0, 0)?);
+/// let e = vms::parse_wrapped(b"UCX$REXECD_STARTUP.LOG;1098", b"    4/15  24-FEB-2003 13:17:24", &ctx).unwrap();
+/// assert_eq!((e.name, e.size), (&b"UCX$REXECD_STARTUP.LOG"[..], Some(2048)));
+/// # Ok::<(), ftp_core::ParseError>(())
+/// ```
+pub fn parse_wrapped<'a>(
+    name_line: &'a [u8],
+    columns_line: &'a [u8],
+    ctx: &TimeContext,
+) -> Option<Entry<'a>> {
+    let (name, kind) = wrapped_name(name_line)?;
+    columns(name, kind, columns_line, 0, ctx)
+}
+
+/// `NAME.EXT;VERSION` into the entry name (no version, no `.DIR`) and kind.
+fn spec(spec: &[u8]) -> Option<(&[u8], EntryKind<'_>)> {
     let semi = spec.iter().rposition(|b| *b == b';')?;
     let (file, version) = (spec.get(..semi)?, spec.get(semi + 1..)?);
     if file.is_empty() || decimal(version).is_none() {
         return None;
     }
-    let (name, kind) = match file
-        .len()
-        .checked_sub(4)
-        .and_then(|at| file.split_at_checked(at))
-    {
-        Some((stem, ext)) if ext.eq_ignore_ascii_case(b".DIR") && !stem.is_empty() => {
-            (stem, EntryKind::Dir)
-        }
-        _ => (file, EntryKind::File),
-    };
+    Some(
+        match file
+            .len()
+            .checked_sub(4)
+            .and_then(|at| file.split_at_checked(at))
+        {
+            Some((stem, ext)) if ext.eq_ignore_ascii_case(b".DIR") && !stem.is_empty() => {
+                (stem, EntryKind::Dir)
+            }
+            _ => (file, EntryKind::File),
+        },
+    )
+}
 
+/// The columns of `line` from byte `from` on, for the entry `name`.
+fn columns<'a>(
+    name: &'a [u8],
+    kind: EntryKind<'a>,
+    line: &'a [u8],
+    from: usize,
+    ctx: &TimeContext,
+) -> Option<Entry<'a>> {
+    let toks = tokens(line, from);
     let mut size: Option<Option<u64>> = None;
     let mut day: Option<(u16, u8, u8)> = None;
     let mut time: Option<(u8, u8, Option<u8>, u32)> = None;
@@ -94,7 +153,11 @@ pub fn parse<'a>(line: &'a [u8], ctx: &TimeContext) -> Option<Entry<'a>> {
                 .ok()?
                 .with_nanosecond(nanos, if nanos == 0 { 0 } else { 2 })
                 .ok()?,
-            Precision::Second,
+            if nanos == 0 {
+                Precision::Second
+            } else {
+                Precision::SubSecond
+            },
         ),
         Some((hour, minute, None, _)) => (
             FtpTime::new(y, m, d, hour, minute, 0).ok()?,
