@@ -308,4 +308,20 @@ impl Config {
     pub fn tls(&self) -> Option<&TlsConfig> {
         self.tls.as_ref()
     }
+
+    /// The TLS state for one control connection to `host` (`None` for plain FTP): what
+    /// an adapter makes once per connection and uses for the control connection and every
+    /// data connection of it.
+    #[cfg(feature = "rustls")]
+    pub fn tls_session(
+        &self,
+        host: &str,
+    ) -> Result<Option<crate::tls::TlsSession>, crate::driver::Error> {
+        use crate::driver::Error;
+        match (self.tls_mode(), &self.tls) {
+            (TlsMode::None, _) => Ok(None),
+            (_, Some(tls)) => tls.session(host).map(Some).map_err(Error::tls),
+            (_, None) => Err(Error::tls("FTPS configured without a TLS config")),
+        }
+    }
 }

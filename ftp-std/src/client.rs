@@ -10,7 +10,7 @@ use ftp_core::feat::Capabilities;
 use ftp_core::listing::owned::{LineCollector, Listing, ListingCollector};
 use ftp_core::listing::{Format, ListingParser};
 use ftp_core::reply::OwnedReply;
-use ftp_core::session::{Client as Session, Instant, Op, OpId, OpKind, TlsMode};
+use ftp_core::session::{Client as Session, Instant, Op, OpId, OpKind};
 use ftp_core::transfer::{ControlAddresses, Direction, StoreMode};
 
 use ftp_core::tls::TlsSession;
@@ -66,11 +66,7 @@ impl Client {
     }
 
     fn connect_with_name(addr: SocketAddr, host: &str, config: Config) -> Result<Client, Error> {
-        let tls = match (config.tls_mode(), config.tls()) {
-            (TlsMode::None, _) => None,
-            (_, Some(tls)) => Some(tls.session(host).map_err(Error::tls)?),
-            (_, None) => return Err(Error::tls("FTPS configured without a TLS config")),
-        };
+        let tls = config.tls_session(host)?;
         let control =
             crate::stream::connect(addr, config.get_source_ip(), config.get_connect_timeout())
                 .map_err(|e| match e.kind() {
