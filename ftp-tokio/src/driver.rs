@@ -264,6 +264,13 @@ impl Driver {
     /// Hands out everything the session has to say, performing it.
     pub(crate) fn drain(&mut self) {
         loop {
+            // While the control connection switches (CCC: TLS off), what the session says
+            // next must wait: it goes out in the clear once the switch is done.
+            if self.control_switch == Some(false)
+                || matches!(self.control, Control::Switching(_, false))
+            {
+                break;
+            }
             let now = self.now();
             match self.session.poll_output(now) {
                 Output::Transmit(bytes) => {
@@ -748,7 +755,13 @@ impl Driver {
 
     /// Whether the control connection runs TLS.
     pub(crate) fn control_is_tls(&self) -> bool {
-        matches!(&self.control, Control::Ready(s) if s.is_tls())
+        // A switch the session asked for counts as done: after `ccc()` returns the
+        // control connection is (about to be, before anything else is sent) in the clear.
+        match &self.control {
+            Control::Ready(s) => s.is_tls() && self.control_switch != Some(false),
+            Control::Switching(_, start) => *start,
+            _ => false,
+        }
     }
 
     /// Waits for QUIT's reply (sending it if the caller has not) and closes: what a

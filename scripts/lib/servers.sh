@@ -500,9 +500,15 @@ EOF
   TLSRSACertificateFile $FTP_RS_CA_DIR/cert.pem
   TLSRSACertificateKeyFile $FTP_RS_CA_DIR/key.pem
   TLSVerifyClient off
-  TLSRequired on
 EOF
-            [ "$mode" = implicit ] && echo "  TLSOptions UseImplicitSSL"
+            # Explicit: TLS required for login and data, and CCC allowed after login (the
+            # matrix tests CCC); implicit: TLS on everything.
+            if [ "$mode" = implicit ]; then
+                echo "  TLSRequired on"
+                echo "  TLSOptions UseImplicitSSL"
+            else
+                echo "  TLSRequired auth+data"
+            fi
         fi
         cat <<EOF
   <Anonymous $FTP_ROOT>

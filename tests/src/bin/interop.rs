@@ -215,6 +215,17 @@ fn session(server: &Server, data: DataMode, tag: &str) -> Result<(), Error> {
     ftp.delete("resumed upload")?;
     ftp.cdup()?;
     ftp.rmd(&dir)?;
+    if server.name == "proftpd" && server.mode == "explicit" {
+        // CCC (RFC 4217 §12.3): the control connection goes back to the clear after
+        // login; data stays protected.
+        ftp.ccc()?;
+        check(
+            !ftp.is_secure(),
+            "the control connection is clear after CCC",
+        )?;
+        ftp.noop()?;
+        ftp.nlst(None)?;
+    }
     ftp.quit()?;
 
     if server.anonymous {
@@ -371,6 +382,15 @@ async fn session_tokio(server: &Server, data: DataMode, tag: &str) -> Result<(),
     ftp.delete("resumed upload").await?;
     ftp.cdup().await?;
     ftp.rmd(&dir).await?;
+    if server.name == "proftpd" && server.mode == "explicit" {
+        ftp.ccc().await?;
+        check(
+            !ftp.is_secure(),
+            "the control connection is clear after CCC",
+        )?;
+        ftp.noop().await?;
+        ftp.nlst(None).await?;
+    }
     ftp.quit().await?;
     if server.anonymous {
         let mut anon = ftp_tokio::Client::connect_addr(server.addr, server.config(data)?).await?;
