@@ -759,7 +759,6 @@ impl Driver {
         // control connection is (about to be, before anything else is sent) in the clear.
         match &self.control {
             Control::Ready(s) => s.is_tls() && self.control_switch != Some(false),
-            Control::Switching(_, start) => *start,
             _ => false,
         }
     }
