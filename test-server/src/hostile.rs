@@ -109,6 +109,20 @@ fn logged_in() -> Script {
     Script::new().greet().login("user", "pass")
 }
 
+/// Logged in, `TYPE I` answered, then `verb` (EPSV or PASV) is expected: the start of
+/// every binary transfer scenario.
+fn binary(verb: &str) -> Script {
+    logged_in()
+        .expect("TYPE I")
+        .reply("200 binary")
+        .expect(verb)
+}
+
+/// [`binary`] with a passive listener opened by EPSV, then `command` expected.
+fn epsv_then(command: &str) -> Script {
+    binary("EPSV").epsv().expect(command)
+}
+
 /// The end of a script whose session must stay usable.
 fn usable(script: Script) -> Script {
     script.expect("NOOP").reply("200 still in step")
@@ -142,12 +156,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "226 before data EOF",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("RETR f")
+            epsv_then("RETR f")
                 .reply("150 here it comes")
                 .accept_data()
                 .reply("226 done (said early)")
@@ -163,12 +172,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "data EOF long before 226",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("RETR f")
+            epsv_then("RETR f")
                 .reply("150 here it comes")
                 .accept_data()
                 .data_send(file.clone())
@@ -184,12 +188,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "no 1xx at all",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("RETR f")
+            epsv_then("RETR f")
                 .accept_data()
                 .data_send(small.clone())
                 .data_close()
@@ -203,12 +202,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "2xx before 1xx",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("RETR f")
+            epsv_then("RETR f")
                 .accept_data()
                 .data_send(small.clone())
                 .data_close()
@@ -223,12 +217,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "reset mid-download, then 426",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("RETR f")
+            epsv_then("RETR f")
                 .reply("150 here it comes")
                 .accept_data()
                 .data_send(content(100_000))
@@ -253,12 +242,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "reset mid-download, then 226 (nothing truncated is a success)",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("RETR f")
+            epsv_then("RETR f")
                 .reply("150 here it comes")
                 .accept_data()
                 .data_send(content(100_000))
@@ -277,12 +261,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "reset mid-upload",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("STOR up")
+            epsv_then("STOR up")
                 .reply("150 send it")
                 .accept_data()
                 .data_receive_exact(10_000)
@@ -300,12 +279,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "data closed early with 226 while the 150 announced more",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .epsv()
-                .expect("RETR f")
+            epsv_then("RETR f")
                 .reply("150 Opening BINARY mode data connection for f (300000 bytes)")
                 .accept_data()
                 .data_send(content(1000))
@@ -404,12 +378,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     );
     add(
         "421 during a transfer",
-        logged_in()
-            .expect("TYPE I")
-            .reply("200 binary")
-            .expect("EPSV")
-            .epsv()
-            .expect("RETR f")
+        epsv_then("RETR f")
             .reply("150 here it comes")
             .accept_data()
             .data_send(content(10_000))
@@ -429,10 +398,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     add(
         "227 with a foreign IP: the client dials the control peer",
         usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("PASV")
+            binary("PASV")
                 .pasv_foreign(Ipv4Addr::new(127, 0, 0, 2))
                 .expect("RETR f")
                 .reply("150 here it comes")
@@ -448,13 +414,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     );
     add(
         "malformed 227",
-        usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("PASV")
-                .reply("227 Entering Passive Mode (1,2,3)"),
-        ),
+        usable(binary("PASV").reply("227 Entering Passive Mode (1,2,3)")),
         base_config().passive(),
         Step::Retr("f"),
         Expect::Err {
@@ -473,13 +433,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     );
     add(
         "malformed 229",
-        usable(
-            logged_in()
-                .expect("TYPE I")
-                .reply("200 binary")
-                .expect("EPSV")
-                .reply("229 Entering Extended Passive Mode (|||99999|)"),
-        ),
+        usable(binary("EPSV").reply("229 Entering Extended Passive Mode (|||99999|)")),
         base_config().extended_passive(),
         Step::Retr("f"),
         Expect::Err {
