@@ -5,8 +5,10 @@
 //! apart.
 //!
 //! The adapter's `impl` must provide `run(&mut self, Op<'_>) -> Result<Completion, Error>`
-//! (an `async fn` for the async form), `decode(&self, &[u8]) -> Result<String, Error>`
-//! and `capabilities(&self) -> Option<&Capabilities>`.
+//! and `settle(&mut self) -> Result<(), Error>` (drive until
+//! [`is_settled`](crate::session::Client::is_settled); both `async fn` for the async
+//! form), `decode(&self, &[u8]) -> Result<String, Error>` and
+//! `capabilities(&self) -> Option<&Capabilities>`.
 
 /// Expands to the one-command methods of an adapter's client: `client_commands!(blocking)`
 /// or `client_commands!(async)`. See the [module docs](crate::api).
@@ -31,13 +33,17 @@ macro_rules! client_commands {
             user: &str,
             password: &str,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
-            Ok(self
+            let reply = self
                 .run($crate::session::Op::Login {
                     user: user.as_bytes(),
                     password: password.as_bytes(),
                     account: None,
                 })$($wait)*
-                .reply)
+                .reply;
+            // The FEAT (and OPTS UTF8, CLNT) after login are answered before returning,
+            // so `capabilities()` is filled in.
+            self.settle()$($wait)*;
+            Ok(reply)
         }
 
         /// Logs in anonymously (RFC 1635).
@@ -45,7 +51,9 @@ macro_rules! client_commands {
         pub $($asyncness)* fn login_anonymous(
             &mut self,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
-            Ok(self.run($crate::session::Op::ANONYMOUS)$($wait)*.reply)
+            let reply = self.run($crate::session::Op::ANONYMOUS)$($wait)*.reply;
+            self.settle()$($wait)*;
+            Ok(reply)
         }
 
         /// Logs in with an account for servers that ask for one (332).
@@ -56,13 +64,15 @@ macro_rules! client_commands {
             password: &str,
             account: Option<&str>,
         ) -> Result<$crate::reply::OwnedReply, $crate::driver::Error> {
-            Ok(self
+            let reply = self
                 .run($crate::session::Op::Login {
                     user: user.as_bytes(),
                     password: password.as_bytes(),
                     account: account.map(str::as_bytes),
                 })$($wait)*
-                .reply)
+                .reply;
+            self.settle()$($wait)*;
+            Ok(reply)
         }
 
         /// Protects data connections from now on (`PBSZ 0`, `PROT P`).

@@ -968,6 +968,13 @@ impl Client {
         self.capabilities.as_ref()
     }
 
+    /// Whether no op is queued or running, the session's own included (the FEAT, `OPTS
+    /// UTF8 ON` and CLNT it sends after login): a driver that waits for this after login
+    /// has [`capabilities`](Self::capabilities) filled in.
+    pub fn is_settled(&self) -> bool {
+        self.queue.is_empty() && !self.in_flight
+    }
+
     /// Whether data connections are protected with TLS now (`PROT P` accepted).
     pub fn data_protected(&self) -> bool {
         self.protect_data

@@ -120,6 +120,10 @@ impl Client {
         self.driver.run(op)
     }
 
+    fn settle(&mut self) -> Result<(), Error> {
+        self.driver.settle()
+    }
+
     /// Submits a transfer, first refreshing TLS 1.3 tickets when none is left (see
     /// [`TlsSession::ticket_refresh`](ftp_core::tls::TlsSession::ticket_refresh)).
     fn submit_transfer(&mut self, op: Op<'_>) -> Result<OpId, Error> {

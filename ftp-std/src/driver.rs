@@ -90,6 +90,18 @@ impl Driver {
         self.wait_for(id)
     }
 
+    /// Drives the session until no op is queued or running (see
+    /// `session::Client::is_settled`).
+    pub(crate) fn settle(&mut self) -> Result<(), Error> {
+        loop {
+            self.drain()?;
+            if self.session.is_settled() || self.session.is_closed() {
+                return Ok(());
+            }
+            self.wait()?;
+        }
+    }
+
     /// Drives the session until `op` ended.
     pub(crate) fn wait_for(&mut self, op: OpId) -> Result<Completion, Error> {
         loop {

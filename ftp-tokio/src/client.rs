@@ -181,6 +181,16 @@ impl Client {
         self.driver().run(op).await
     }
 
+    async fn settle(&mut self) -> Result<(), Error> {
+        let driver = self.driver();
+        std::future::poll_fn(|cx| {
+            driver.poll_until(cx, |d| {
+                (d.session.is_settled() || d.session.is_closed()).then_some(Ok(()))
+            })
+        })
+        .await
+    }
+
     fn decode(&self, bytes: &[u8]) -> Result<String, Error> {
         decode_name(self.driver_ref().config.get_encoding(), bytes)
     }

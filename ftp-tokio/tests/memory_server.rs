@@ -21,6 +21,11 @@ fn tls_config(pki: &TestPki) -> TlsConfig {
 /// What a user does in one session: every call once, checked against the server's files.
 async fn exercise(ftp: &mut Client, server: &MemoryServer) {
     ftp.login("user", "pass").await.expect("login");
+    // The FEAT the session sends after login is answered before login returns.
+    let caps = ftp
+        .capabilities()
+        .expect("FEAT answered by the time login returns");
+    assert!(caps.has(ftp_core::feat::Feature::Mlst));
     assert_eq!(ftp.mkd("dir one").await.expect("mkd"), "/dir one");
     ftp.cwd("dir one").await.expect("cwd");
     assert_eq!(ftp.pwd().await.expect("pwd"), "/dir one");
