@@ -16,6 +16,11 @@
 //!
 //! ```
 //! use ftp_core::tls::TlsConfig;
+//! use rustls::RootCertStore;
+//!
+//! // An empty root store would verify nothing: refused up front.
+//! assert!(TlsConfig::with_roots(RootCertStore::empty()).is_err());
+//! assert!(TlsConfig::from_ca_pem(b"not a certificate").is_err());
 //!
 //! let tls = TlsConfig::webpki_roots();
 //! let session = tls.session("ftp.example.com")?;
@@ -94,7 +99,7 @@ impl TlsConfig {
     /// Verify against the Mozilla roots compiled in (`webpki-roots`).
     pub fn webpki_roots() -> Self {
         let roots = RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        Self::with_roots(roots)
+        Self::with_roots(roots).expect("the compiled-in Mozilla roots are not empty")
     }
 
     /// Verify with the operating system's verifier and roots (`rustls-platform-verifier`).
@@ -103,12 +108,12 @@ impl TlsConfig {
         Ok(Self::from_verifier(Arc::new(verifier), "platform"))
     }
 
-    /// Verify against these roots only.
-    pub fn with_roots(roots: RootCertStore) -> Self {
+    /// Verify against these roots only (an empty store is an error: nothing would verify).
+    pub fn with_roots(roots: RootCertStore) -> Result<Self, TlsSetupError> {
         let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
             .build()
-            .expect("a root store with the ring provider makes a verifier");
-        Self::from_verifier(verifier, "roots")
+            .map_err(|e| TlsSetupError::Certificate(e.to_string()))?;
+        Ok(Self::from_verifier(verifier, "roots"))
     }
 
     /// Verify against the CA certificates in a PEM file's bytes (a private CA).
@@ -125,7 +130,7 @@ impl TlsConfig {
                 "no certificate in the PEM data".into(),
             ));
         }
-        Ok(Self::with_roots(roots))
+        Self::with_roots(roots)
     }
 
     /// Use this rustls config as it is (its verifier, versions, ALPN, client certificate).
