@@ -6,16 +6,24 @@
 //! tcp_ceiling get ADDR REMOTE LOCAL|-    # the server sends REMOTE, the client writes LOCAL
 //! tcp_ceiling put ADDR LOCAL REMOTE|-    # the client sends LOCAL, the server writes REMOTE
 //! ```
-//! Both sides use plain `read`/`write` with one reused 256 KiB buffer (ftp-rs's default
-//! transfer buffer); the client measures nothing itself: time it from outside, like the
-//! FTP clients. `-` discards.
+//! Both sides use plain `read`/`write` with one reused buffer, 256 KiB (ftp-rs's default
+//! transfer buffer) unless `TCP_CEILING_BUFFER` (bytes) says otherwise; the client
+//! measures nothing itself: time it from outside, like the FTP clients. `-` discards.
+//! `TCP_CEILING_SENDFILE=1` on `get` has the server send with sendfile(2) instead, as
+//! vsftpd and pyftpdlib do.
 
 use std::error::Error;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 
-const BUFFER: usize = 256 * 1024;
+fn buffer() -> Vec<u8> {
+    let size = std::env::var("TCP_CEILING_BUFFER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(256 * 1024);
+    vec![0u8; size]
+}
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,7 +31,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         [verb, addr] if verb == "serve" => serve(addr),
         [verb, addr, remote, local] if verb == "get" => {
             let mut stream = TcpStream::connect(addr)?;
-            stream.write_all(format!("GET {remote}\n").as_bytes())?;
+            // TCP_CEILING_SENDFILE=1: the server sends with sendfile(2), as vsftpd and
+            // pyftpdlib do for plain RETR (std's io::copy from a File to a TcpStream).
+            let verb = match std::env::var("TCP_CEILING_SENDFILE").as_deref() {
+                Ok("1") => "SENDFILE",
+                _ => "GET",
+            };
+            stream.write_all(format!("{verb} {remote}\n").as_bytes())?;
             let n = if local == "-" {
                 copy(&mut stream, &mut io::sink())?
             } else {
@@ -43,14 +57,16 @@ fn main() -> Result<(), Box<dyn Error>> {
             Ok(())
         }
         _ => {
-            eprintln!("usage: tcp_ceiling serve ADDR | get ADDR REMOTE LOCAL|- | put ADDR LOCAL REMOTE|-");
+            eprintln!(
+                "usage: tcp_ceiling serve ADDR | get ADDR REMOTE LOCAL|- | put ADDR LOCAL REMOTE|-"
+            );
             std::process::exit(2);
         }
     }
 }
 
 fn copy(from: &mut impl Read, to: &mut impl Write) -> io::Result<u64> {
-    let mut buf = vec![0u8; BUFFER];
+    let mut buf = buffer();
     let mut total = 0;
     loop {
         match from.read(&mut buf) {
@@ -86,6 +102,9 @@ fn handle(stream: TcpStream) -> io::Result<()> {
     match line.trim_end().split_once(' ') {
         Some(("GET", path)) => {
             copy(&mut File::open(path)?, &mut writer)?;
+        }
+        Some(("SENDFILE", path)) => {
+            io::copy(&mut File::open(path)?, &mut writer)?;
         }
         Some(("PUT", "-")) => {
             copy(&mut reader, &mut io::sink())?;

@@ -6,8 +6,9 @@
 //! cargo run --release -p ftp-tokio --example async_throughput -- HOST:PORT USER PASS put LOCAL REMOTE
 //! ```
 //! `-` (the default for get) discards the download. `FTP_CA=ca.pem` switches to explicit
-//! FTPS verified against that CA. One transfer needs one thread: the runtime is tokio's
-//! current-thread one (`FTP_RT=multi` picks the multi-thread runtime instead).
+//! FTPS verified against that CA; `FTP_BUFFER=bytes` sets `Config::buffer_size`. One
+//! transfer needs one thread: the runtime is tokio's current-thread one (`FTP_RT=multi`
+//! picks the multi-thread runtime instead).
 
 use std::error::Error;
 use std::time::Instant;
@@ -33,6 +34,12 @@ async fn run() -> Result<(), Box<dyn Error>> {
         std::process::exit(2);
     };
     let mut config = Config::new();
+    if let Some(size) = std::env::var("FTP_BUFFER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config = config.buffer_size(size);
+    }
     if let Ok(ca) = std::env::var("FTP_CA") {
         config = config.explicit_tls(TlsConfig::from_ca_pem(&std::fs::read(ca)?)?);
     }

@@ -21,7 +21,9 @@ fn main() -> Result<(), Box<dyn Error>> {
 async fn run() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [address, user, password, verb, a, b] = &args[..] else {
-        eprintln!("usage: suppaftp_tokio HOST:PORT USER PASS get REMOTE LOCAL|- | put LOCAL REMOTE");
+        eprintln!(
+            "usage: suppaftp_tokio HOST:PORT USER PASS get REMOTE LOCAL|- | put LOCAL REMOTE"
+        );
         std::process::exit(2);
     };
     let mut ftp = AsyncFtpStream::connect(address.as_str()).await?;
