@@ -6,7 +6,7 @@
 //! cargo run --release -p ftp-std --example throughput -- HOST:PORT USER PASS put LOCAL REMOTE
 //! ```
 //! `-` (the default for get) discards the download. `FTP_CA=ca.pem` switches to explicit
-//! FTPS verified against that CA.
+//! FTPS verified against that CA; `FTP_BUFFER=bytes` sets `Config::buffer_size`.
 
 use std::error::Error;
 use std::fs::File;
@@ -21,6 +21,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         std::process::exit(2);
     };
     let mut config = Config::new();
+    if let Some(size) = std::env::var("FTP_BUFFER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config = config.buffer_size(size);
+    }
     if let Ok(ca) = std::env::var("FTP_CA") {
         config = config.explicit_tls(TlsConfig::from_ca_pem(&std::fs::read(ca)?)?);
     }

@@ -1,0 +1,71 @@
+//! Moves one file and prints the throughput: the async client's side of the benchmark
+//! harness (issue #8, `scripts/bench`), the twin of ftp-std's `throughput` example.
+//!
+//! ```text
+//! cargo run --release -p ftp-tokio --example async_throughput -- HOST:PORT USER PASS get REMOTE [LOCAL|-]
+//! cargo run --release -p ftp-tokio --example async_throughput -- HOST:PORT USER PASS put LOCAL REMOTE
+//! ```
+//! `-` (the default for get) discards the download. `FTP_CA=ca.pem` switches to explicit
+//! FTPS verified against that CA; `FTP_BUFFER=bytes` sets `Config::buffer_size`. One
+//! transfer needs one thread: the runtime is tokio's current-thread one (`FTP_RT=multi`
+//! picks the multi-thread runtime instead).
+
+use std::error::Error;
+use std::time::Instant;
+
+use ftp_tokio::{Client, Config, TlsConfig};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let runtime = match std::env::var("FTP_RT").as_deref() {
+        Ok("multi") => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [address, user, password, verb, a, rest @ ..] = &args[..] else {
+        eprintln!("usage: throughput HOST:PORT USER PASS get REMOTE [LOCAL|-] | put LOCAL REMOTE");
+        std::process::exit(2);
+    };
+    let mut config = Config::new();
+    if let Some(size) = std::env::var("FTP_BUFFER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config = config.buffer_size(size);
+    }
+    if let Ok(ca) = std::env::var("FTP_CA") {
+        config = config.explicit_tls(TlsConfig::from_ca_pem(&std::fs::read(ca)?)?);
+    }
+    let mut ftp = Client::connect(address, config).await?;
+    ftp.login(user, password).await?;
+    let started = Instant::now();
+    let bytes = match verb.as_str() {
+        "get" => match rest.first().map(String::as_str) {
+            None | Some("-") => ftp.retr_to(a, &mut tokio::io::sink()).await?,
+            Some(local) => {
+                let mut file = tokio::fs::File::create(local).await?;
+                ftp.retr_to(a, &mut file).await?
+            }
+        },
+        "put" => {
+            let remote = rest.first().ok_or("put needs LOCAL REMOTE")?;
+            let mut file = tokio::fs::File::open(a).await?;
+            ftp.stor_from(remote, &mut file).await?
+        }
+        other => return Err(format!("unknown verb {other}").into()),
+    };
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{verb} {bytes} bytes in {secs:.3} s = {:.1} MiB/s",
+        bytes as f64 / secs / (1024.0 * 1024.0)
+    );
+    ftp.quit().await?;
+    Ok(())
+}
