@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         },
         "put" => {
             let remote = rest.first().ok_or("put needs LOCAL REMOTE")?;
-            ftp.stor_from(remote, &mut File::open(a)?)?
+            ftp.stor_file(remote, &mut File::open(a)?)?
         }
         other => return Err(format!("unknown verb {other}").into()),
     };

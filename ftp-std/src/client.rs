@@ -254,6 +254,19 @@ impl Client {
         Ok(n)
     }
 
+    /// Uploads a local file; on Linux over a plain data connection the kernel moves the
+    /// bytes (`sendfile`). Returns the bytes sent.
+    pub fn stor_file(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        file: &mut std::fs::File,
+    ) -> Result<u64, Error> {
+        let mut writer = self.stor(path)?;
+        let n = writer.copy_from_file(file)?;
+        writer.finish()?;
+        Ok(n)
+    }
+
     /// Appends everything `source` yields; returns the bytes sent.
     pub fn append_from(
         &mut self,
