@@ -128,6 +128,30 @@ fn usable(script: Script) -> Script {
     script.expect("NOOP").reply("200 still in step")
 }
 
+/// The op failed on a reply whose content could not be read; the session goes on.
+fn unreadable_reply() -> Expect {
+    Expect::Err {
+        what: "an unreadable reply",
+        matches: |e| {
+            matches!(
+                e,
+                Error::Protocol {
+                    error: OpError::Parse(_),
+                    ..
+                }
+            )
+        },
+    }
+}
+
+/// A TLS failure (handshake, certificate).
+fn tls_error() -> Expect {
+    Expect::Err {
+        what: "a TLS error",
+        matches: |e| matches!(e, Error::Tls(_)),
+    }
+}
+
 fn is_timeout(e: &Error, which: Timeout) -> bool {
     matches!(e, Error::Timeout(t) if *t == which)
 }
@@ -417,18 +441,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
         usable(binary("PASV").reply("227 Entering Passive Mode (1,2,3)")),
         base_config().passive(),
         Step::Retr("f"),
-        Expect::Err {
-            what: "an unreadable reply",
-            matches: |e| {
-                matches!(
-                    e,
-                    Error::Protocol {
-                        error: OpError::Parse(_),
-                        ..
-                    }
-                )
-            },
-        },
+        unreadable_reply(),
         After::Usable,
     );
     add(
@@ -436,18 +449,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
         usable(binary("EPSV").reply("229 Entering Extended Passive Mode (|||99999|)")),
         base_config().extended_passive(),
         Step::Retr("f"),
-        Expect::Err {
-            what: "an unreadable reply",
-            matches: |e| {
-                matches!(
-                    e,
-                    Error::Protocol {
-                        error: OpError::Parse(_),
-                        ..
-                    }
-                )
-            },
-        },
+        unreadable_reply(),
         After::Usable,
     );
 
@@ -603,10 +605,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
             .reply("234 go ahead")
             .close_control(),
         Step::Connect,
-        Expect::Err {
-            what: "a TLS error",
-            matches: |e| matches!(e, Error::Tls(_)),
-        },
+        tls_error(),
         After::Closed,
         None,
     );
@@ -633,10 +632,7 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
             .reply("234 go ahead")
             .start_tls_control_expect_failure(),
         Step::Connect,
-        Expect::Err {
-            what: "a TLS error",
-            matches: |e| matches!(e, Error::Tls(_)),
-        },
+        tls_error(),
         After::Closed,
         Some(Leaf::Expired),
     );
