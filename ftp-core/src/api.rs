@@ -309,5 +309,127 @@ macro_rules! client_commands {
                 _ => Err($crate::driver::Error::unreadable($crate::session::OpKind::Mlst)),
             }
         }
+
+        /// Opens a session ready for work from a [`Recipe`]($crate::jobs::Recipe):
+        /// connects, logs in, and changes to its directory (what a pool does for each
+        /// session it opens).
+        pub $($asyncness)* fn open(
+            recipe: &$crate::jobs::Recipe,
+        ) -> Result<Self, $crate::driver::Error> {
+            let mut client = Self::connect(&recipe.address, recipe.config.clone())$($wait)*;
+            match &recipe.credentials {
+                $crate::jobs::Credentials::Anonymous => {
+                    client.login_anonymous()$($wait)*;
+                }
+                $crate::jobs::Credentials::User { user, password, account } => {
+                    client.login_with_account(user, password, account.as_deref())$($wait)*;
+                }
+            }
+            if let Some(dir) = &recipe.directory {
+                client.cwd(dir)$($wait)*;
+            }
+            Ok(client)
+        }
+    };
+}
+
+/// Expands to the methods of [`jobs::Remote`](crate::jobs::Remote) that are one command
+/// each, inside an adapter's `impl Remote for …` block: `remote_commands!(blocking)` or
+/// `remote_commands!(async)`. The block's type must have `fn client(&mut self) -> &mut
+/// Client`; the adapter writes `download`, `upload`, `recover` and `pause` itself (file
+/// and runtime I/O).
+#[macro_export]
+macro_rules! remote_commands {
+    (blocking) => {
+        $crate::remote_commands!(@emit [?]);
+    };
+    (async) => {
+        $crate::remote_commands!(@emit [.await?]);
+    };
+    (@emit [$($wait:tt)*]) => {
+        #[allow(clippy::needless_question_mark)] // `?` is `.await?` in the async form
+        fn resolve(
+            &mut self,
+            path: &str,
+        ) -> impl ::core::future::Future<Output = Result<String, $crate::driver::Error>> + Send
+        {
+            async move {
+                let client = self.client();
+                if !path.is_empty() {
+                    client.cwd(path)$($wait)*;
+                }
+                Ok(client.pwd()$($wait)*)
+            }
+        }
+
+        fn list_dir(
+            &mut self,
+            dir: &str,
+            machine: bool,
+        ) -> impl ::core::future::Future<
+            Output = Result<$crate::listing::owned::Listing, $crate::driver::Error>,
+        > + Send {
+            async move {
+                // Into the directory and list it without an argument: LIST arguments
+                // are globbed by some servers (vsftpd), so names with `[` or `*` would
+                // not list.
+                let client = self.client();
+                client.cwd(dir)$($wait)*;
+                Ok(if machine {
+                    client.mlsd(None)$($wait)*
+                } else {
+                    client.list(None)$($wait)*
+                })
+            }
+        }
+
+        fn make_dir(
+            &mut self,
+            path: &str,
+        ) -> impl ::core::future::Future<Output = Result<(), $crate::driver::Error>> + Send {
+            async move {
+                self.client().mkd(path)$($wait)*;
+                Ok(())
+            }
+        }
+
+        fn remove_dir(
+            &mut self,
+            path: &str,
+        ) -> impl ::core::future::Future<Output = Result<(), $crate::driver::Error>> + Send {
+            async move {
+                self.client().rmd(path)$($wait)*;
+                Ok(())
+            }
+        }
+
+        fn delete_file(
+            &mut self,
+            path: &str,
+        ) -> impl ::core::future::Future<Output = Result<(), $crate::driver::Error>> + Send {
+            async move {
+                self.client().delete(path)$($wait)*;
+                Ok(())
+            }
+        }
+
+        #[allow(clippy::needless_question_mark)]
+        fn file_size(
+            &mut self,
+            path: &str,
+        ) -> impl ::core::future::Future<Output = Result<u64, $crate::driver::Error>> + Send {
+            async move { Ok(self.client().size(path)$($wait)*) }
+        }
+
+        fn set_file_time(
+            &mut self,
+            path: &str,
+            time: $crate::FtpTime,
+        ) -> impl ::core::future::Future<Output = Result<(), $crate::driver::Error>> + Send {
+            async move {
+                self.client().set_mtime(path, time)$($wait)*;
+                Ok(())
+            }
+        }
     };
 }

@@ -66,11 +66,16 @@ pub mod driver;
 mod error;
 pub mod feat;
 pub mod framing;
+#[cfg(feature = "std")]
+pub mod jobs;
 pub mod listing;
+#[cfg(feature = "std")]
+pub mod mirror;
 pub mod mlsx;
 pub mod passive;
 pub mod path;
 pub mod reply;
+pub mod retry;
 pub mod session;
 pub mod size;
 pub mod time;

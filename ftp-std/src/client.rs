@@ -393,6 +393,12 @@ impl Client {
         Ok(listing.finish())
     }
 
+    /// Whether the session has ended (QUIT, `close`, or a fatal failure): every further
+    /// command fails with [`Error::Closed`].
+    pub fn is_closed(&self) -> bool {
+        self.driver.session.is_closed() || self.driver.tracker.closed().is_some()
+    }
+
     /// Ends the session politely (QUIT) and closes the connection.
     pub fn quit(mut self) -> Result<OwnedReply, Error> {
         let reply = self.run(Op::Quit)?.reply;

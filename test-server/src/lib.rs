@@ -104,10 +104,12 @@
 pub mod hostile;
 mod memory;
 mod pki;
+pub mod retry;
 mod script;
 mod server;
 mod session;
 mod stream;
+pub mod tree;
 
 pub use memory::{MemoryFs, MemoryServer, MemoryServerBuilder, MemoryStats};
 pub use pki::{Leaf, ServerTlsOptions, TestPki};

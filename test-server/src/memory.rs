@@ -146,6 +146,25 @@ impl MemoryFs {
         }
     }
 
+    /// Every file under directory `root`, by path relative to it (`/`-separated).
+    pub fn files_under(&self, root: &str) -> BTreeMap<String, Vec<u8>> {
+        let root = resolve("/", root);
+        let prefix = if root == "/" {
+            root
+        } else {
+            format!("{root}/")
+        };
+        self.lock()
+            .iter()
+            .filter_map(|(path, node)| match node {
+                Node::File { data, .. } => {
+                    Some((path.strip_prefix(&prefix)?.to_owned(), data.to_vec()))
+                }
+                Node::Dir { .. } => None,
+            })
+            .collect()
+    }
+
     /// A file's or directory's modification time (seconds since the Unix epoch).
     pub fn mtime(&self, path: &str) -> Option<i64> {
         match self.lock().get(&resolve("/", path)) {

@@ -1,0 +1,261 @@
+//! Automated jobs over a [`Pool`]: mirroring a tree down or up and downloading one file
+//! in segments, each worker a thread with its own session. What to transfer, retries and
+//! verification are decided in [`ftp_core::jobs`]; this module moves the bytes.
+//!
+//! ```no_run
+//! use ftp_std::Pool;
+//! use ftp_std::jobs::{self, MirrorSpec, Recipe};
+//!
+//! let pool = Pool::new(Recipe::new("127.0.0.1:21", "user", "secret"), 4);
+//! let report = jobs::mirror(&pool, MirrorSpec::download("/pub", "/tmp/pub"))?;
+//! println!("{} files transferred, {} unchanged", report.transferred, report.unchanged);
+//! # Ok::<(), ftp_std::Error>(())
+//! ```
+
+use std::fs::{File, OpenOptions};
+use std::future::Future;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+pub use ftp_core::jobs::{
+    Credentials, Direction, Failure, Meter, Mirror, MirrorSpec, Recipe, Remote, Report, Segmented,
+    Snapshot,
+};
+pub use ftp_core::mirror::{Action, Filter, MirrorOptions, Plan};
+pub use ftp_core::retry::RetryPolicy;
+
+use crate::pool::PooledClient;
+use crate::{Client, Error, Pool};
+
+/// Plans a mirror (walks both trees; changes nothing). [`Mirror::plan`] is the dry run;
+/// [`run`] carries it out.
+pub fn prepare(pool: &Pool, spec: MirrorSpec) -> Result<Mirror, Error> {
+    let mut session = pool.get()?;
+    block_on(Mirror::prepare(spec, &mut session))
+}
+
+/// Carries out a prepared mirror with as many sessions as the pool allows (one thread
+/// each). [`Mirror::progress`] can be read from another thread meanwhile. Files that
+/// fail after their retries are in [`Report::failed`]; deletions happen only when none
+/// failed.
+pub fn run(pool: &Pool, mirror: &Mirror) -> Result<Report, Error> {
+    let mut first = pool.get()?;
+    block_on(mirror.create_dirs(&mut first))?;
+    let transfers = mirror.plan().transfers().count();
+    let workers = pool.max_size().min(transfers).max(1);
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(|| {
+                // A session the server refuses (too many connections) leaves the work
+                // to the others.
+                if let Ok(mut session) = pool.get() {
+                    block_on(mirror.work(&mut session));
+                }
+            });
+        }
+        block_on(mirror.work(&mut first));
+    });
+    block_on(mirror.finish(&mut first))
+}
+
+/// Plans and runs a mirror: [`prepare`] then [`run`].
+pub fn mirror(pool: &Pool, spec: MirrorSpec) -> Result<Report, Error> {
+    let mirror = prepare(pool, spec)?;
+    run(pool, &mirror)
+}
+
+/// Downloads `remote` to `local` in up to `parts` segments, each over its own session
+/// from the pool (`REST` to its start, aborted at its end), retrying a segment from where
+/// it stopped; the result is checked against the server's `SIZE`.
+pub fn pget(
+    pool: &Pool,
+    remote: &str,
+    local: impl Into<PathBuf>,
+    parts: usize,
+    retry: RetryPolicy,
+) -> Result<Report, Error> {
+    let mut first = pool.get()?;
+    let job = block_on(Segmented::prepare(&mut first, remote, local, parts, retry))?;
+    run_segmented(pool, first, &job)
+}
+
+/// Runs a prepared segmented download (see [`pget`]).
+pub fn run_segmented(
+    pool: &Pool,
+    mut first: PooledClient<'_>,
+    job: &Segmented,
+) -> Result<Report, Error> {
+    let workers = pool.max_size().min(job.segments().len()).max(1);
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(|| {
+                if let Ok(mut session) = pool.get() {
+                    block_on(job.work(&mut session));
+                }
+            });
+        }
+        block_on(job.work(&mut first));
+    });
+    job.finish()
+}
+
+/// Polls a job future to completion. `ftp-std`'s [`Remote`] futures never wait, so this
+/// runs in place; a `Pending` would be a bug, and is polled again rather than lost.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Counts what passes into the job's meter.
+struct Metered<'m, 'a, W> {
+    inner: W,
+    meter: &'m Meter<'a>,
+}
+
+impl<W: Write> Write for Metered<'_, '_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.meter.add(n as u64);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Metered<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.meter.add(n as u64);
+        Ok(n)
+    }
+}
+
+fn open_at(local: &Path, offset: u64, cut: bool) -> Result<File, Error> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(local)?;
+    if cut {
+        file.set_len(offset)?;
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    Ok(file)
+}
+
+fn download(
+    client: &mut Client,
+    buffer: &mut Vec<u8>,
+    remote: &str,
+    local: &Path,
+    offset: u64,
+    end: Option<u64>,
+    meter: &Meter<'_>,
+) -> Result<(), Error> {
+    let file = open_at(local, offset, end.is_none())?;
+    let mut sink = Metered { inner: file, meter };
+    let mut reader = client.retr_from(remote, offset)?;
+    let Some(end) = end else {
+        reader.copy_to(&mut sink)?;
+        reader.finish()?;
+        return Ok(());
+    };
+    buffer.resize(256 * 1024, 0);
+    let mut left = end.saturating_sub(offset);
+    while left > 0 {
+        let want = buffer
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = reader.read(&mut buffer[..want])?;
+        if n == 0 {
+            // The file ended before the segment did: the server says why (226, or an
+            // error), and the caller finds the segment short.
+            reader.finish()?;
+            return Ok(());
+        }
+        sink.write_all(&buffer[..n])?;
+        left -= n as u64;
+    }
+    if reader.total().is_some_and(|total| total == end) {
+        // The segment ends where the file does: a normal end.
+        reader.finish()?;
+    } else {
+        // The segment is complete; the rest of the file is another worker's.
+        reader.abort()?;
+    }
+    Ok(())
+}
+
+fn upload(
+    client: &mut Client,
+    local: &Path,
+    remote: &str,
+    offset: u64,
+    meter: &Meter<'_>,
+) -> Result<(), Error> {
+    let mut file = File::open(local)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut writer = if offset > 0 {
+        client.stor_at(remote, offset)?
+    } else {
+        client.stor(remote)?
+    };
+    writer.copy_from(&mut Metered { inner: file, meter })?;
+    writer.finish()?;
+    Ok(())
+}
+
+impl Remote for PooledClient<'_> {
+    ftp_core::remote_commands!(blocking);
+
+    fn download(
+        &mut self,
+        remote: &str,
+        local: &Path,
+        offset: u64,
+        end: Option<u64>,
+        meter: &Meter<'_>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let mut buffer = std::mem::take(&mut self.buffer);
+        let result = download(
+            self.client(),
+            &mut buffer,
+            remote,
+            local,
+            offset,
+            end,
+            meter,
+        );
+        self.buffer = buffer;
+        std::future::ready(result)
+    }
+
+    fn upload(
+        &mut self,
+        local: &Path,
+        remote: &str,
+        offset: u64,
+        meter: &Meter<'_>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        std::future::ready(upload(self.client(), local, remote, offset, meter))
+    }
+
+    fn recover(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
+        std::future::ready(PooledClient::recover(self))
+    }
+
+    fn pause(&mut self, delay: Duration) -> impl Future<Output = ()> + Send {
+        std::thread::sleep(delay);
+        std::future::ready(())
+    }
+}
