@@ -520,6 +520,13 @@ impl Client {
         Ok(reply)
     }
 
+    /// Whether the session has ended (QUIT, `close`, or a fatal failure): every further
+    /// command fails with [`Error::Closed`].
+    pub fn is_closed(&self) -> bool {
+        let driver = self.driver_ref();
+        !driver.is_open() || driver.session.is_closed()
+    }
+
     /// Closes the connection without QUIT.
     pub fn close(mut self) {
         self.driver().close();

@@ -80,10 +80,13 @@
 
 mod client;
 mod driver;
+pub mod jobs;
+mod pool;
 mod stream;
 mod transfer;
 
 pub use client::{Client, ProgressFn};
+pub use pool::{Pool, PooledClient};
 pub use transfer::{DataReader, DataStream, DataWriter};
 
 pub use ftp_core;
