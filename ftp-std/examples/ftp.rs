@@ -10,6 +10,8 @@
 //! ftp mkdir URL            make a directory
 //! ftp rmdir URL            remove an empty directory
 //! ftp mv URL NEWNAME       rename (a bare NEWNAME stays in the same directory)
+//! ftp mirror URL LOCAL     mirror a remote tree into a local folder (-R: the other way)
+//! ftp pget URL [LOCAL]     download one file in segments over several sessions
 //! ```
 //!
 //! URLs are `ftp://[user[:password]@]host[:port]/path` or `ftps://...`. `ftps` is explicit
@@ -33,7 +35,8 @@ use std::time::Instant;
 
 use ftp_std::ftp_core::feat::Feature;
 use ftp_std::ftp_core::listing::Precision;
-use ftp_std::{Client, Config, Error, OwnedEntry, OwnedKind, Progress, TlsConfig};
+use ftp_std::jobs::{self, Filter, MirrorOptions, MirrorSpec, Recipe, RetryPolicy, Snapshot};
+use ftp_std::{Client, Config, Error, OwnedEntry, OwnedKind, Pool, Progress, TlsConfig};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 const USAGE: &str = "\
@@ -48,6 +51,10 @@ commands:
   mkdir URL           make a directory
   rmdir URL           remove an empty directory
   mv URL NEWNAME      rename; a NEWNAME without / stays in the URL's directory
+  mirror URL LOCAL    mirror a remote directory tree into a local folder: new and
+                      changed files (size or time) move, partial ones resume, times
+                      are kept; -R LOCAL URL mirrors a local folder up
+  pget URL [LOCAL]    download one file in segments over several sessions
 
 URL: ftp://[user[:password]@]host[:port]/path or ftps://...
   user, password and path are percent-decoded; no user = anonymous login; a user
@@ -62,6 +69,14 @@ options:
   --implicit      ftps: implicit TLS (default port 990) instead of AUTH TLS
   --ca FILE       ftps: trust only the CA certificates in this PEM file
   --insecure      ftps: accept any certificate (no verification; dangerous)
+  -P, --parallel N  mirror, pget: sessions at once (default 4)
+  -R, --reverse   mirror: upload LOCAL to URL
+  --delete        mirror: delete what the source does not have
+  --only-newer    mirror: transfer only files newer in the source
+  --dry-run       mirror: print what would change, change nothing
+  --include GLOB  mirror: only files matching GLOB (repeatable; no / = any depth)
+  --exclude GLOB  mirror: leave out files and folders matching GLOB (repeatable)
+  --retries N     mirror, pget: attempts per file for transient failures (default 5)
   -v, --verbose   print the command/reply transcript to stderr (passwords masked)
   -h, --help      this text
 
@@ -96,7 +111,7 @@ fn main() -> ExitCode {
 
 enum Parsed {
     Help,
-    Run(Options),
+    Run(Box<Options>),
 }
 
 #[derive(Debug)]
@@ -110,6 +125,31 @@ struct Options {
     ca: Option<PathBuf>,
     insecure: bool,
     verbose: bool,
+    jobs: JobOptions,
+}
+
+/// The options of `mirror` and `pget`.
+#[derive(Debug, Default)]
+struct JobOptions {
+    parallel: Option<usize>,
+    reverse: bool,
+    delete: bool,
+    only_newer: bool,
+    dry_run: bool,
+    include: Vec<String>,
+    exclude: Vec<String>,
+    retries: Option<u32>,
+}
+
+impl JobOptions {
+    fn any_mirror_only(&self) -> bool {
+        self.reverse
+            || self.delete
+            || self.only_newer
+            || self.dry_run
+            || !self.include.is_empty()
+            || !self.exclude.is_empty()
+    }
 }
 
 #[derive(Debug)]
@@ -121,6 +161,8 @@ enum Command {
     Mkdir,
     Rmdir,
     Mv { new_name: String },
+    Mirror { local: PathBuf },
+    Pget { local: Option<PathBuf> },
 }
 
 /// Where a URL points: the server, the login and the path (decoded, relative to the login
@@ -152,6 +194,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, String> {
     let (mut long, mut resume, mut active, mut implicit, mut insecure, mut verbose) =
         (false, false, false, false, false, false);
     let mut ca = None;
+    let mut jobs = JobOptions::default();
     let mut args = args.into_iter();
     let mut options_done = false;
     while let Some(arg) = args.next() {
@@ -171,6 +214,30 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, String> {
                 None => return Err("--ca needs a FILE".into()),
             },
             Some(s) if s.starts_with("--ca=") => ca = Some(PathBuf::from(&s[5..])),
+            Some("-R" | "--reverse") => jobs.reverse = true,
+            Some("--delete") => jobs.delete = true,
+            Some("--only-newer") => jobs.only_newer = true,
+            Some("--dry-run") => jobs.dry_run = true,
+            Some(flag @ ("-P" | "--parallel" | "--retries" | "--include" | "--exclude")) => {
+                let flag = flag.to_owned();
+                let value = args
+                    .next()
+                    .and_then(|v| v.into_string().ok())
+                    .ok_or(format!("{flag} needs a value"))?;
+                let number = || {
+                    value
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(format!("{flag} needs a positive number, not {value:?}"))
+                };
+                match flag.as_str() {
+                    "--include" => jobs.include.push(value.clone()),
+                    "--exclude" => jobs.exclude.push(value.clone()),
+                    "--retries" => jobs.retries = Some(number()?),
+                    _ => jobs.parallel = Some(number()? as usize),
+                }
+            }
             Some(s) if s.starts_with("--") => return Err(format!("unknown option {s}")),
             // Bundled short flags (`-lv`); a lone `-` is a positional (stdin/stdout).
             Some(s) if s.starts_with('-') && s.len() > 1 => {
@@ -230,6 +297,25 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, String> {
                 .to_owned();
             (Command::Mv { new_name }, &rest[0])
         }
+        "mirror" => {
+            arity(2, 2, "URL LOCAL (or -R LOCAL URL)")?;
+            let (local, url) = if jobs.reverse {
+                (&rest[0], &rest[1])
+            } else {
+                (&rest[1], &rest[0])
+            };
+            (
+                Command::Mirror {
+                    local: PathBuf::from(local),
+                },
+                url,
+            )
+        }
+        "pget" => {
+            arity(1, 2, "URL [LOCAL]")?;
+            let local = rest.get(1).map(PathBuf::from);
+            (Command::Pget { local }, &rest[0])
+        }
         other => return Err(format!("unknown command {other:?}")),
     };
     let url = url.to_str().ok_or("the URL is not UTF-8")?;
@@ -244,10 +330,26 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, String> {
     if !target.tls && (implicit || insecure || ca.is_some()) {
         return Err("--implicit, --ca and --insecure need an ftps:// URL".into());
     }
+    if jobs.any_mirror_only() && !matches!(command, Command::Mirror { .. }) {
+        return Err(
+            "-R, --delete, --only-newer, --dry-run, --include and --exclude apply to mirror only"
+                .into(),
+        );
+    }
+    if (jobs.parallel.is_some() || jobs.retries.is_some())
+        && !matches!(command, Command::Mirror { .. } | Command::Pget { .. })
+    {
+        return Err("--parallel and --retries apply to mirror and pget only".into());
+    }
+    if let Command::Pget { local } = &command
+        && local.as_ref().is_some_and(|l| l.as_os_str() == "-")
+    {
+        return Err("pget writes segments at their offsets: it needs a file, not stdout".into());
+    }
     if insecure && ca.is_some() {
         return Err("--ca and --insecure contradict each other".into());
     }
-    if target.path.is_empty() && !matches!(command, Command::Ls) {
+    if target.path.is_empty() && !matches!(command, Command::Ls | Command::Mirror { .. }) {
         return Err(format!("{url}: the URL names no file or directory"));
     }
     if let Command::Put { local } = &command {
@@ -266,7 +368,7 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, String> {
             return Err(format!("{url}: get needs a file, not a directory"));
         }
     }
-    Ok(Parsed::Run(Options {
+    Ok(Parsed::Run(Box::new(Options {
         command,
         target,
         long,
@@ -276,7 +378,8 @@ fn parse_args(args: Vec<OsString>) -> Result<Parsed, String> {
         ca,
         insecure,
         verbose,
-    }))
+        jobs,
+    })))
 }
 
 fn parse_url(text: &str) -> Result<Target, String> {
@@ -485,7 +588,8 @@ fn tls_config(options: &Options) -> Result<TlsConfig, Failure> {
     }
 }
 
-fn connect(options: &Options) -> Result<Client, Failure> {
+/// The address and configuration a URL and the options make.
+fn session_config(options: &Options) -> Result<(String, Config), Failure> {
     let target = &options.target;
     let mut config = Config::new();
     if options.active {
@@ -505,22 +609,27 @@ fn connect(options: &Options) -> Result<Client, Failure> {
         };
     }
     let address = format!("{}:{}", target.host, target.port.unwrap_or(default_port));
+    Ok((address, config))
+}
+
+/// The password of a URL with a user: the URL's, else `$FTP_PASSWORD`.
+fn password(target: &Target) -> String {
+    match &target.password {
+        Some(p) => p.clone(),
+        None => std::env::var("FTP_PASSWORD").unwrap_or_default(),
+    }
+}
+
+fn connect(options: &Options) -> Result<Client, Failure> {
+    let (address, config) = session_config(options)?;
     let mut ftp = Client::connect(&address, config).doing(|| format!("connecting to {address}"))?;
-    match &target.user {
+    match &options.target.user {
         None => {
             ftp.login_anonymous()
                 .doing(|| "logging in anonymously".into())?;
         }
         Some(user) => {
-            let from_env;
-            let password = match &target.password {
-                Some(p) => p.as_str(),
-                None => {
-                    from_env = std::env::var("FTP_PASSWORD").unwrap_or_default();
-                    from_env.as_str()
-                }
-            };
-            ftp.login(user, password)
+            ftp.login(user, &password(&options.target))
                 .doing(|| format!("logging in as {user}"))?;
         }
     }
@@ -528,6 +637,11 @@ fn connect(options: &Options) -> Result<Client, Failure> {
 }
 
 fn run(options: &Options) -> Result<(), Failure> {
+    match &options.command {
+        Command::Mirror { local } => return mirror(options, local),
+        Command::Pget { local } => return pget(options, local.as_deref()),
+        _ => {}
+    }
     // Local checks before the network.
     let put_source = match &options.command {
         Command::Put { local } if local.as_os_str() != "-" => {
@@ -554,6 +668,7 @@ fn run(options: &Options) -> Result<(), Failure> {
         Command::Rmdir => {
             ftp.rmd(path).doing(|| format!("removing {shown}"))?;
         }
+        Command::Mirror { .. } | Command::Pget { .. } => unreachable!("run above"),
         Command::Mv { new_name } => {
             let to = sibling(path, new_name.as_bytes());
             ftp.rename(path, &to)
@@ -904,5 +1019,205 @@ fn put(
     writer.finish().doing(doing)?;
     ftp.set_progress(None);
     summary(&bar, &shown, n, started);
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// mirror and pget
+
+/// A pool of sessions for the URL: the same address, TLS and login as one-shot commands.
+fn pool(options: &Options) -> Result<Pool, Failure> {
+    let (address, config) = session_config(options)?;
+    let recipe = match &options.target.user {
+        None => Recipe::anonymous(address),
+        Some(user) => Recipe::new(address, user, &password(&options.target)),
+    }
+    .with_config(config);
+    Ok(Pool::new(recipe, options.jobs.parallel.unwrap_or(4)))
+}
+
+fn retry_policy(options: &Options) -> RetryPolicy {
+    options
+        .jobs
+        .retries
+        .map_or_else(RetryPolicy::default, RetryPolicy::new)
+}
+
+/// A bar over a job's bytes, fed from its progress snapshots every 100 ms while `work`
+/// runs on this thread.
+fn with_progress<T>(snapshot: impl Fn() -> Snapshot + Sync, work: impl FnOnce() -> T) -> T {
+    let bar = progress_bar(0, None);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} {bytes:>10}/{total_bytes:<10} [{wide_bar}] {binary_bytes_per_sec:>12} ETA {eta}",
+        )
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    show(&bar);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = snapshot();
+                bar.set_length(now.bytes_total);
+                bar.set_position(now.bytes_done);
+                bar.set_message(format!("{}/{} files", now.files_done, now.files_total));
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        });
+        let result = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        result
+    });
+    bar.finish_and_clear();
+    result
+}
+
+fn mirror(options: &Options, local: &Path) -> Result<(), Failure> {
+    let remote = String::from_utf8(options.target.path.clone()).map_err(|_| Failure {
+        doing: "mirroring".into(),
+        why: Why::Other("the remote path is not UTF-8".into()),
+    })?;
+    let remote = if remote.is_empty() {
+        ".".to_owned()
+    } else {
+        remote
+    };
+    let mut filter = Filter::new();
+    for glob in &options.jobs.include {
+        filter = filter
+            .include(glob)
+            .or_else(|e| fail("reading --include".into(), e.to_string()))?;
+    }
+    for glob in &options.jobs.exclude {
+        filter = filter
+            .exclude(glob)
+            .or_else(|e| fail("reading --exclude".into(), e.to_string()))?;
+    }
+    let mirror_options = MirrorOptions {
+        only_newer: options.jobs.only_newer,
+        delete: options.jobs.delete,
+        resume: true,
+        filter,
+    };
+    let (spec, what) = if options.jobs.reverse {
+        (
+            MirrorSpec::upload(local, remote.as_str()),
+            format!("mirroring {} up to {remote}", local.display()),
+        )
+    } else {
+        (
+            MirrorSpec::download(remote.as_str(), local),
+            format!("mirroring {remote} down to {}", local.display()),
+        )
+    };
+    let spec = spec
+        .with_options(mirror_options)
+        .with_retry(retry_policy(options));
+    let pool = pool(options)?;
+    let mirror = jobs::prepare(&pool, spec).doing(|| what.clone())?;
+    let plan = mirror.plan();
+    if options.jobs.dry_run {
+        let mut out = io::stdout().lock();
+        for action in &plan.actions {
+            writeln!(out, "{action}").doing(|| "writing to stdout".into())?;
+        }
+        writeln!(
+            out,
+            "dry run: {} steps, {} to transfer, {} unchanged",
+            plan.actions.len(),
+            indicatif::HumanBytes(plan.bytes()),
+            plan.unchanged
+        )
+        .doing(|| "writing to stdout".into())?;
+        return Ok(());
+    }
+    let report =
+        with_progress(|| mirror.progress(), || jobs::run(&pool, &mirror)).doing(|| what.clone())?;
+    let secs = report.elapsed.as_secs_f64().max(1e-3);
+    eprintln!(
+        "{what}: {} transferred ({} resumed), {} unchanged, {} directories made, {} deleted; \
+         {} in {secs:.1}s ({}/s), {} retries",
+        report.transferred,
+        report.resumed,
+        report.unchanged,
+        report.dirs_created,
+        report.deleted,
+        indicatif::HumanBytes(report.bytes),
+        indicatif::HumanBytes((report.bytes as f64 / secs) as u64),
+        report.retries
+    );
+    for skipped in &report.skipped {
+        eprintln!("ftp: skipped {skipped}");
+    }
+    if !report.times_kept {
+        eprintln!("ftp: the server does not set modification times (no MFMT): times not kept");
+    }
+    if let Some(first) = report.failed.first() {
+        for failure in &report.failed {
+            eprintln!(
+                "ftp: {} failed after {} attempts: {}",
+                failure.path,
+                failure.attempts,
+                describe(&failure.error)
+            );
+        }
+        return fail(
+            what,
+            format!(
+                "{} files failed (first: {}); nothing was deleted",
+                report.failed.len(),
+                first.path
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn pget(options: &Options, local: Option<&Path>) -> Result<(), Failure> {
+    let path = &options.target.path;
+    let shown = String::from_utf8_lossy(path).into_owned();
+    let remote = String::from_utf8(path.clone()).map_err(|_| Failure {
+        doing: format!("getting {shown}"),
+        why: Why::Other("the remote path is not UTF-8".into()),
+    })?;
+    let local = match local {
+        Some(l) if l.is_dir() => l.join(base_name(path).unwrap_or_else(|| "download".into())),
+        Some(l) => l.to_path_buf(),
+        None => PathBuf::from(base_name(path).ok_or_else(|| Failure {
+            doing: format!("getting {shown}"),
+            why: Why::Other("the URL names no file".into()),
+        })?),
+    };
+    let pool = pool(options)?;
+    let parts = pool.max_size();
+    let what = format!("getting {shown} in {parts} segments");
+    let mut first = pool.get().doing(|| what.clone())?;
+    let job = jobs::prepare_segmented(&mut first, &remote, &local, parts, retry_policy(options))
+        .doing(|| what.clone())?;
+    let report = with_progress(
+        || job.progress(),
+        || jobs::run_segmented(&pool, first, &job),
+    )
+    .doing(|| what.clone())?;
+    if let Some(failure) = report.failed.first() {
+        return fail(
+            what,
+            format!(
+                "{} after {} attempts: {}",
+                failure.path,
+                failure.attempts,
+                describe(&failure.error)
+            ),
+        );
+    }
+    let secs = report.elapsed.as_secs_f64().max(1e-3);
+    eprintln!(
+        "{what}: {} in {secs:.1}s ({}/s), {} retries",
+        indicatif::HumanBytes(report.bytes),
+        indicatif::HumanBytes((report.bytes as f64 / secs) as u64),
+        report.retries
+    );
     Ok(())
 }

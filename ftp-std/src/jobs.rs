@@ -78,11 +78,24 @@ pub fn pget(
     retry: RetryPolicy,
 ) -> Result<Report, Error> {
     let mut first = pool.get()?;
-    let job = block_on(Segmented::prepare(&mut first, remote, local, parts, retry))?;
+    let job = prepare_segmented(&mut first, remote, local, parts, retry)?;
     run_segmented(pool, first, &job)
 }
 
-/// Runs a prepared segmented download (see [`pget`]).
+/// The first half of [`pget`]: asks the size over `session` and creates the local file;
+/// [`Segmented::progress`] can then be watched while [`run_segmented`] runs.
+pub fn prepare_segmented(
+    session: &mut PooledClient<'_>,
+    remote: &str,
+    local: impl Into<PathBuf>,
+    parts: usize,
+    retry: RetryPolicy,
+) -> Result<Segmented, Error> {
+    block_on(Segmented::prepare(session, remote, local, parts, retry))
+}
+
+/// Runs a prepared segmented download (see [`pget`]), `first` being the session it was
+/// prepared on.
 pub fn run_segmented(
     pool: &Pool,
     mut first: PooledClient<'_>,

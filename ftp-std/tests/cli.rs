@@ -281,3 +281,91 @@ fn verbose_prints_the_transcript_with_the_password_masked() {
     assert!(stderr.contains("PASS"), "{stderr}");
     assert!(!stderr.contains("PASS pass"), "{stderr}");
 }
+
+#[test]
+fn mirror_both_ways_dry_run_and_pget() {
+    use ftp_test_server::tree::{read_local, sample_files, write_local};
+    let server = MemoryServer::start();
+    let scratch = Scratch::new("mirror");
+    let base = format!("ftp://user:pass@{}", server.addr());
+    let files = sample_files(30, 8);
+    write_local(&scratch.0.join("src"), &files).expect("local tree");
+
+    // Up (-R), into a folder that does not exist yet; then down into another.
+    ok(&[
+        "mirror",
+        "-R",
+        "-P",
+        "3",
+        &scratch.path("src"),
+        &format!("{base}/site"),
+    ]);
+    assert_eq!(
+        server.fs().files_under("/site"),
+        read_local(&scratch.0.join("src")).unwrap()
+    );
+    ok(&["mirror", &format!("{base}/site"), &scratch.path("copy")]);
+    assert_eq!(
+        read_local(&scratch.0.join("copy")).unwrap(),
+        server.fs().files_under("/site")
+    );
+
+    // A dry run lists the one changed file and changes nothing.
+    server.fs().put("/site/docs/new one.txt", b"fresh".to_vec());
+    let plan = ok(&[
+        "mirror",
+        "--dry-run",
+        &format!("{base}/site"),
+        &scratch.path("copy"),
+    ]);
+    assert!(plan.contains("new    docs/new one.txt (5 bytes)"), "{plan}");
+    assert!(plan.contains("dry run: 1 steps"), "{plan}");
+    assert!(!scratch.0.join("copy/docs/new one.txt").exists());
+
+    // --delete with --exclude: the stray local file goes, the excluded one stays.
+    std::fs::write(scratch.0.join("copy/stray"), b"x").unwrap();
+    std::fs::write(scratch.0.join("copy/keep.tmp"), b"x").unwrap();
+    let out = ftp(&[
+        "mirror",
+        "--delete",
+        "--exclude",
+        "*.tmp",
+        &format!("{base}/site"),
+        &scratch.path("copy"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("1 transferred") && said.contains("1 deleted"),
+        "{said}"
+    );
+    assert!(!scratch.0.join("copy/stray").exists());
+    assert!(scratch.0.join("copy/keep.tmp").exists());
+
+    // pget: a file in 4 segments.
+    let big = content(3 << 20, 4);
+    server.fs().put("/big.bin", big.clone());
+    ok(&[
+        "pget",
+        "-P",
+        "4",
+        &format!("{base}/big.bin"),
+        &scratch.path("big.bin"),
+    ]);
+    assert!(std::fs::read(scratch.0.join("big.bin")).unwrap() == big);
+
+    // Usage errors exit 2; a missing remote tree is a typed failure, exit 1.
+    assert_eq!(ftp(&["ls", "--delete", &base]).status.code(), Some(2));
+    assert_eq!(ftp(&["mirror", &base]).status.code(), Some(2));
+    let missing = ftp(&["mirror", &format!("{base}/nope"), &scratch.path("x")]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("permanent"),
+        "{}",
+        String::from_utf8_lossy(&missing.stderr)
+    );
+}
