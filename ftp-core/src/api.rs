@@ -347,6 +347,11 @@ macro_rules! remote_commands {
         $crate::remote_commands!(@emit [.await?]);
     };
     (@emit [$($wait:tt)*]) => {
+        fn has_mlsd(&self) -> bool {
+            self.capabilities()
+                .is_some_and(|c| c.has($crate::feat::Feature::Mlst))
+        }
+
         #[allow(clippy::needless_question_mark)] // `?` is `.await?` in the async form
         fn resolve(
             &mut self,

@@ -9,7 +9,7 @@
 //! `ftp-std`, tasks in `ftp-tokio`). The job's methods are `async`; `ftp-std`'s futures
 //! never wait, so it polls them to completion in place.
 //!
-//! What is decided here: how the trees are walked (MLSD where the server answers it —
+//! What is decided here: how the trees are walked (MLSD where the server announces it —
 //! RFC 3659 §7 — else LIST parsed by [`crate::listing`]), the plan ([`crate::mirror`]),
 //! which failures are retried ([`RetryPolicy`] over [`Error::is_transient`]), where a
 //! retry resumes (the local size of a download, the remote `SIZE` of an upload, RFC 3659
@@ -136,6 +136,13 @@ impl<'a> Meter<'a> {
 /// One session, as a job uses it. Each adapter implements this for its pooled session;
 /// every method does just the I/O it names.
 pub trait Remote: Send {
+    /// The directory the session started in (after login and the recipe's `CWD`), as
+    /// `PWD` named it then, if it did; relative job paths are taken from there, whatever
+    /// directory earlier work left the session in.
+    fn home(&self) -> Option<&str>;
+    /// Whether the server announced `MLST` in its `FEAT` reply (RFC 3659 §7.8), so
+    /// directories are listed with `MLSD`.
+    fn has_mlsd(&self) -> bool;
     /// Changes to `path` and returns the absolute directory (`CWD`, `PWD`).
     fn resolve(&mut self, path: &str) -> impl Future<Output = Result<String, Error>> + Send;
     /// Lists the directory `dir` (absolute): with `MLSD` when `machine`, else `LIST`.
@@ -405,7 +412,8 @@ impl Mirror {
     pub async fn prepare<R: Remote>(spec: MirrorSpec, remote: &mut R) -> Result<Mirror, Error> {
         let started = Instant::now();
         let mut skipped = Vec::new();
-        let root = match remote.resolve(&spec.remote).await {
+        let wanted = absolute(remote.home(), &spec.remote);
+        let root = match remote.resolve(&wanted).await {
             Ok(root) => Some(root),
             Err(e) if spec.direction == Direction::Upload && e.is_permanent() => None,
             Err(e) => return Err(e),
@@ -418,7 +426,7 @@ impl Mirror {
         let remote_root = match &root {
             Some(root) => root.clone(),
             // Created by the first action; the planner's paths are relative to it.
-            None => spec.remote.clone(),
+            None => wanted,
         };
         let (source, target) = match spec.direction {
             Direction::Download => (&remote_tree, &local_tree),
@@ -505,14 +513,7 @@ impl Mirror {
                 match result {
                     Ok(()) => break,
                     Err(e) => {
-                        failures += 1;
-                        let Some(delay) = self.spec.retry.delay_after(failures, e.is_transient())
-                        else {
-                            return Err(e);
-                        };
-                        self.retries.fetch_add(1, Ordering::Relaxed);
-                        remote.pause(delay).await;
-                        let _ = remote.recover().await;
+                        back_off(remote, &self.spec.retry, &mut failures, e, &self.retries).await?;
                     }
                 }
             }
@@ -554,17 +555,14 @@ impl Mirror {
                         break;
                     }
                     Err(error) => {
-                        failures += 1;
-                        match self.spec.retry.delay_after(failures, error.is_transient()) {
-                            Some(delay) => {
-                                self.retries.fetch_add(1, Ordering::Relaxed);
-                                remote.pause(delay).await;
-                                let _ = remote.recover().await;
+                        let policy = &self.spec.retry;
+                        match back_off(remote, policy, &mut failures, error, &self.retries).await {
+                            Ok(()) => {
                                 offset = self
                                     .resume_offset(remote, path, source, offset, &meter)
                                     .await;
                             }
-                            None => {
+                            Err(error) => {
                                 self.failed.lock().unwrap_or_else(|e| e.into_inner()).push(
                                     Failure {
                                         path: path.clone(),
@@ -710,10 +708,42 @@ impl Mirror {
     }
 }
 
+/// After a failed attempt (`failures` counts it): gives up with the error if the policy
+/// says so, else waits and makes the session usable again (`Remote::recover`). A failure
+/// to recover (the server is still down) counts as another failed attempt.
+async fn back_off<R: Remote>(
+    remote: &mut R,
+    policy: &RetryPolicy,
+    failures: &mut u32,
+    mut error: Error,
+    retries: &AtomicUsize,
+) -> Result<(), Error> {
+    loop {
+        *failures += 1;
+        let Some(delay) = policy.delay_after(*failures, error.is_transient()) else {
+            return Err(error);
+        };
+        retries.fetch_add(1, Ordering::Relaxed);
+        remote.pause(delay).await;
+        match remote.recover().await {
+            Ok(()) => return Ok(()),
+            Err(e) => error = e,
+        }
+    }
+}
+
 fn short(kind: OpKind, expected: u64, received: u64) -> Error {
     Error::Protocol {
         kind,
         error: OpError::ShortData { expected, received },
+    }
+}
+
+/// `path` from the session's home if it is relative (and the home is known).
+fn absolute(home: Option<&str>, path: &str) -> String {
+    match home {
+        Some(home) if !path.starts_with('/') => join_remote(home, path),
+        _ => path.to_string(),
     }
 }
 
@@ -755,14 +785,16 @@ async fn walk_remote<R: Remote>(
     skipped: &mut Vec<String>,
 ) -> Result<Tree, Error> {
     let mut tree = Tree::default();
-    let mut machine = true;
+    // Only where announced: a refused MLSD still costs a data connection, and under TLS
+    // 1.3 the session ticket its handshake began with.
+    let mut machine = remote.has_mlsd();
     let mut pending = VecDeque::from([String::new()]);
     while let Some(dir) = pending.pop_front() {
         let absolute = join_remote(root, &dir);
         let listing = if machine {
             match remote.list_dir(&absolute, true).await {
                 Ok(listing) => listing,
-                // No MLSD here (vsftpd): LIST from now on.
+                // Announced but refused: LIST from now on.
                 Err(e) if e.is_permanent() && e.code().is_some() => {
                     machine = false;
                     remote.list_dir(&absolute, false).await?
@@ -908,6 +940,7 @@ impl Segmented {
         parts: usize,
         retry: RetryPolicy,
     ) -> Result<Segmented, Error> {
+        let path = &absolute(remote.home(), path);
         let size = remote.file_size(path).await?;
         let segments = mirror::segments(size, parts, 1 << 20);
         let local = local.into();
@@ -975,23 +1008,18 @@ impl Segmented {
                 match result {
                     Ok(()) => break,
                     Err(error) => {
-                        failures += 1;
-                        match self.retry.delay_after(failures, error.is_transient()) {
-                            Some(delay) => {
-                                self.retries.fetch_add(1, Ordering::Relaxed);
-                                remote.pause(delay).await;
-                                let _ = remote.recover().await;
-                            }
-                            None => {
-                                self.failed.lock().unwrap_or_else(|e| e.into_inner()).push(
-                                    Failure {
-                                        path: format!("{} bytes {:?}", self.remote, range),
-                                        error,
-                                        attempts: failures,
-                                    },
-                                );
-                                break;
-                            }
+                        if let Err(error) =
+                            back_off(remote, &self.retry, &mut failures, error, &self.retries).await
+                        {
+                            self.failed
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .push(Failure {
+                                    path: format!("{} bytes {:?}", self.remote, range),
+                                    error,
+                                    attempts: failures,
+                                });
+                            break;
                         }
                     }
                 }

@@ -229,6 +229,10 @@ fn upload(
 }
 
 impl Remote for PooledClient<'_> {
+    fn home(&self) -> Option<&str> {
+        PooledClient::home(self)
+    }
+
     ftp_core::remote_commands!(blocking);
 
     fn download(

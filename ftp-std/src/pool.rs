@@ -37,9 +37,20 @@ pub struct Pool {
     returned: Condvar,
 }
 
+/// A session and the directory it started in.
+type Session = (Client, Option<String>);
+
+/// Opens a session from the recipe and notes where it starts (`PWD`; unknown if the
+/// server does not say).
+fn open(recipe: &Recipe) -> Result<Session, Error> {
+    let mut client = Client::open(recipe)?;
+    let home = client.pwd().ok();
+    Ok((client, home))
+}
+
 #[derive(Debug, Default)]
 struct State {
-    idle: Vec<(Client, Instant)>,
+    idle: Vec<(Session, Instant)>,
     open: usize,
 }
 
@@ -83,10 +94,10 @@ impl Pool {
     pub fn get(&self) -> Result<PooledClient<'_>, Error> {
         let mut state = self.lock();
         loop {
-            if let Some((mut client, since)) = state.idle.pop() {
+            if let Some(((mut client, home), since)) = state.idle.pop() {
                 drop(state);
                 if since.elapsed() < self.check_after || client.noop().is_ok() {
-                    return Ok(self.wrap(client));
+                    return Ok(self.wrap((client, home)));
                 }
                 // Dead: replace it.
                 client.close();
@@ -97,8 +108,8 @@ impl Pool {
             if state.open < self.max {
                 state.open += 1;
                 drop(state);
-                return match Client::open(&self.recipe) {
-                    Ok(client) => Ok(self.wrap(client)),
+                return match open(&self.recipe) {
+                    Ok(session) => Ok(self.wrap(session)),
                     Err(e) => {
                         self.lock().open -= 1;
                         self.returned.notify_one();
@@ -110,10 +121,11 @@ impl Pool {
         }
     }
 
-    fn wrap(&self, client: Client) -> PooledClient<'_> {
+    fn wrap(&self, (client, home): Session) -> PooledClient<'_> {
         PooledClient {
             pool: self,
             client: Some(client),
+            home,
             buffer: Vec::new(),
         }
     }
@@ -129,6 +141,7 @@ impl Pool {
 pub struct PooledClient<'p> {
     pool: &'p Pool,
     client: Option<Client>,
+    home: Option<String>,
     pub(crate) buffer: Vec<u8>,
 }
 
@@ -136,11 +149,18 @@ impl PooledClient<'_> {
     /// Replaces the session with a new one made from the pool's recipe (the old one is
     /// kept if that fails).
     pub fn reconnect(&mut self) -> Result<(), Error> {
-        let new = Client::open(&self.pool.recipe)?;
+        let (new, home) = open(&self.pool.recipe)?;
         if let Some(old) = self.client.replace(new) {
             old.close();
         }
+        self.home = home;
         Ok(())
+    }
+
+    /// The directory the session started in (`PWD` after login and the recipe's `CWD`),
+    /// if the server named it.
+    pub fn home(&self) -> Option<&str> {
+        self.home.as_deref()
     }
 
     /// Makes the session usable: a `NOOP`, and a new session if that fails.
@@ -177,7 +197,9 @@ impl Drop for PooledClient<'_> {
     fn drop(&mut self) {
         let mut state = self.pool.lock();
         match self.client.take() {
-            Some(client) if !client.is_closed() => state.idle.push((client, Instant::now())),
+            Some(client) if !client.is_closed() => state
+                .idle
+                .push(((client, self.home.take()), Instant::now())),
             _ => state.open -= 1,
         }
         drop(state);

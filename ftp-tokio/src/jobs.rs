@@ -237,6 +237,10 @@ async fn upload(
 }
 
 impl Remote for PooledClient {
+    fn home(&self) -> Option<&str> {
+        PooledClient::home(self)
+    }
+
     ftp_core::remote_commands!(async);
 
     async fn download(

@@ -37,12 +37,23 @@ pub struct Pool {
     inner: Arc<Inner>,
 }
 
+/// A session and the directory it started in.
+type Session = (Client, Option<String>);
+
+/// Opens a session from the recipe and notes where it starts (`PWD`; unknown if the
+/// server does not say).
+async fn open(recipe: &Recipe) -> Result<Session, Error> {
+    let mut client = Client::open(recipe).await?;
+    let home = client.pwd().await.ok();
+    Ok((client, home))
+}
+
 #[derive(Debug)]
 struct Inner {
     recipe: Recipe,
     max: usize,
     check_after: Duration,
-    idle: Mutex<Vec<(Client, Instant)>>,
+    idle: Mutex<Vec<(Session, Instant)>>,
     permits: Arc<Semaphore>,
     open: AtomicUsize,
 }
@@ -100,25 +111,26 @@ impl Pool {
             .expect("the pool's semaphore is never closed");
         loop {
             let idle = self.inner.lock_idle().pop();
-            let Some((mut client, since)) = idle else {
+            let Some(((mut client, home), since)) = idle else {
                 break;
             };
             if since.elapsed() < self.inner.check_after || client.noop().await.is_ok() {
-                return Ok(self.wrap(client, permit));
+                return Ok(self.wrap((client, home), permit));
             }
             // Dead: replace it.
             client.close();
             self.inner.open.fetch_sub(1, Ordering::SeqCst);
         }
-        let client = Client::open(&self.inner.recipe).await?;
+        let session = open(&self.inner.recipe).await?;
         self.inner.open.fetch_add(1, Ordering::SeqCst);
-        Ok(self.wrap(client, permit))
+        Ok(self.wrap(session, permit))
     }
 
-    fn wrap(&self, client: Client, permit: OwnedSemaphorePermit) -> PooledClient {
+    fn wrap(&self, (client, home): Session, permit: OwnedSemaphorePermit) -> PooledClient {
         PooledClient {
             pool: Arc::clone(&self.inner),
             client: Some(client),
+            home,
             buffer: Vec::new(),
             _permit: permit,
         }
@@ -126,7 +138,7 @@ impl Pool {
 }
 
 impl Inner {
-    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(Client, Instant)>> {
+    fn lock_idle(&self) -> std::sync::MutexGuard<'_, Vec<(Session, Instant)>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -137,6 +149,7 @@ impl Inner {
 pub struct PooledClient {
     pool: Arc<Inner>,
     client: Option<Client>,
+    home: Option<String>,
     pub(crate) buffer: Vec<u8>,
     _permit: OwnedSemaphorePermit,
 }
@@ -145,11 +158,18 @@ impl PooledClient {
     /// Replaces the session with a new one made from the pool's recipe (the old one is
     /// kept if that fails).
     pub async fn reconnect(&mut self) -> Result<(), Error> {
-        let new = Client::open(&self.pool.recipe).await?;
+        let (new, home) = open(&self.pool.recipe).await?;
         if let Some(old) = self.client.replace(new) {
             old.close();
         }
+        self.home = home;
         Ok(())
+    }
+
+    /// The directory the session started in (`PWD` after login and the recipe's `CWD`),
+    /// if the server named it.
+    pub fn home(&self) -> Option<&str> {
+        self.home.as_deref()
     }
 
     /// Makes the session usable: a `NOOP`, and a new session if that fails.
@@ -186,7 +206,8 @@ impl Drop for PooledClient {
     fn drop(&mut self) {
         match self.client.take() {
             Some(client) if !client.is_closed() => {
-                self.pool.lock_idle().push((client, Instant::now()));
+                let home = self.home.take();
+                self.pool.lock_idle().push(((client, home), Instant::now()));
             }
             _ => {
                 self.pool.open.fetch_sub(1, Ordering::SeqCst);

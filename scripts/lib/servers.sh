@@ -37,7 +37,12 @@ _ftp_rs_cleanup() {
             done
         done
     fi
-    for pid in "${_ftp_rs_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # Each server runs in its own process group (sessions included); a restarted one
+    # (restart_server) has its new pid in its folder's `pid` file.
+    for dir in "${_ftp_rs_server_dirs[@]}"; do
+        [ -s "$dir/pid" ] && kill -- "-$(cat "$dir/pid")" 2>/dev/null || true
+    done
+    for pid in "${_ftp_rs_pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
     for pid in "${_ftp_rs_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     for dir in "${_ftp_rs_dirs[@]}"; do rm -rf "$dir"; done
     return "$status"
@@ -309,12 +314,18 @@ _ftp_rs_new_server() {
 # until it listens, and records its folder so that its logs are printed on failure.
 # vsftpd reports startup errors ("500 OOPS: ...") on fd 0 (its inetd-mode control
 # connection), so fd 0 goes to the log as well.
+# The server gets a process group of its own (setsid), so that stopping it also stops
+# its session processes; its command, address and pid are kept in FTP_DIR for
+# restart_server.
 _ftp_rs_launch() {
     : >"$FTP_LOG"
-    "$@" 0>>"$FTP_LOG" >>"$FTP_LOG" 2>&1 &
+    setsid "$@" 0>>"$FTP_LOG" >>"$FTP_LOG" 2>&1 &
     FTP_PID=$!
     _ftp_rs_pids+=("$FTP_PID")
     _ftp_rs_server_dirs+=("$FTP_DIR")
+    printf '%q ' "$@" >"$FTP_DIR/command"
+    printf 'FTP_PORT=%q FTP_HOST=%q FTP_LOG=%q\n' "$FTP_PORT" "$FTP_HOST" "$FTP_LOG" >"$FTP_DIR/address"
+    echo "$FTP_PID" >"$FTP_DIR/pid"
     local log
     if ! wait_for_port "$FTP_PORT" "$FTP_PID" "$FTP_LOG" "$FTP_HOST"; then
         for log in "$FTP_DIR"/*.log; do
@@ -323,6 +334,59 @@ _ftp_rs_launch() {
         echo "start_$FTP_SERVER $FTP_MODE $FTP_FAMILY: FAILED to start (config in $FTP_DIR)" >&2
         return 1
     fi
+}
+
+# The pids of PID's children, grandchildren, ...
+_ftp_rs_descendants() {
+    local child
+    for child in $(pgrep -P "$1" 2>/dev/null); do
+        echo "$child"
+        _ftp_rs_descendants "$child"
+    done
+}
+
+# restart_server DIR: stops the server whose folder is DIR (the manifest's "dir") with
+# all its sessions, as a crash or a restart would, and starts it again with the same
+# command on the same port; returns once it listens again. For tests of clients that
+# must survive a server restart.
+restart_server() {
+    local dir=$1 pid FTP_PORT FTP_HOST FTP_LOG
+    [ -s "$dir/pid" ] && [ -s "$dir/command" ] || {
+        echo "restart_server: $dir is not a started server's folder" >&2
+        return 1
+    }
+    pid=$(cat "$dir/pid")
+    eval "$(cat "$dir/address")"
+    # Sessions too, as a service manager's stop does: some servers (vsftpd) move their
+    # session processes out of the listener's process group.
+    local all
+    all=$(_ftp_rs_descendants "$pid")
+    kill -TERM -- "-$pid" $all 2>/dev/null || true
+    local state
+    for _ in $(seq 1 100); do
+        # Gone, or a zombie its starting shell has not reaped yet.
+        state=$(ps -o stat= -p "$pid" 2>/dev/null || true)
+        [ -z "$state" ] || [[ $state == Z* ]] && break
+        sleep 0.05
+    done
+    kill -KILL -- "-$pid" $all 2>/dev/null || true
+    eval "setsid $(cat "$dir/command") 0>>\"\$FTP_LOG\" >>\"\$FTP_LOG\" 2>&1 &"
+    pid=$!
+    echo "$pid" >"$dir/pid"
+    # The old listener's port may take a moment to be free: the new process retries
+    # binding only by being restarted, so wait for it to listen (or to die and retry).
+    for _ in 1 2 3 4 5; do
+        if wait_for_port "$FTP_PORT" "$pid" "$FTP_LOG" "$FTP_HOST" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.2
+        eval "setsid $(cat "$dir/command") 0>>\"\$FTP_LOG\" >>\"\$FTP_LOG\" 2>&1 &"
+        pid=$!
+        echo "$pid" >"$dir/pid"
+    done
+    echo "restart_server: $dir did not come back on port $FTP_PORT" >&2
+    tail -n 20 "$FTP_LOG" >&2
+    return 1
 }
 
 _ftp_rs_json_str() {

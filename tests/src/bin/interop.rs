@@ -8,85 +8,12 @@
 //! ```
 
 use std::io::Read;
-use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use ftp_core::config::Config;
-use ftp_core::tls::TlsConfig;
 use ftp_core::transfer::DataMode;
-use ftp_std::{Client, Error, FtpTime};
-use serde_json::Value;
-
-/// One server of the manifest.
-#[derive(Debug, Clone)]
-struct Server {
-    name: String,
-    mode: String,
-    family: u64,
-    addr: SocketAddr,
-    user: String,
-    password: String,
-    ca: Option<String>,
-    tls_name: Option<String>,
-    anonymous: bool,
-}
-
-impl Server {
-    fn from_json(v: &Value) -> Result<Server, String> {
-        let s = |k: &str| {
-            v[k].as_str()
-                .map(str::to_owned)
-                .ok_or(format!("manifest: no {k}"))
-        };
-        let host = s("host")?;
-        let port = v["port"].as_u64().ok_or("manifest: no port")?;
-        let addr = format!(
-            "{}:{port}",
-            if host.contains(':') {
-                format!("[{host}]")
-            } else {
-                host
-            }
-        )
-        .parse()
-        .map_err(|e| format!("manifest address: {e}"))?;
-        Ok(Server {
-            name: s("server")?,
-            mode: s("mode")?,
-            family: v["family"].as_u64().unwrap_or(4),
-            addr,
-            user: s("user")?,
-            password: s("password")?,
-            ca: v["ca"].as_str().map(str::to_owned),
-            tls_name: v["tls_name"].as_str().map(str::to_owned),
-            anonymous: v["anonymous"].as_bool().unwrap_or(false),
-        })
-    }
-
-    fn config(&self, data: DataMode) -> Result<Config, Error> {
-        let mut config = Config::new()
-            .data_mode(data)
-            .reply_timeout(Duration::from_secs(20))
-            .data_timeout(Duration::from_secs(20));
-        if let Some(ca) = &self.ca {
-            let pem = std::fs::read(ca)?;
-            let mut tls = TlsConfig::from_ca_pem(&pem).map_err(Error::tls)?;
-            if let Some(name) = &self.tls_name {
-                tls = tls.server_name(name).map_err(Error::tls)?;
-            }
-            config = match self.mode.as_str() {
-                "implicit" => config.implicit_tls(tls),
-                _ => config.explicit_tls(tls),
-            };
-        }
-        Ok(config)
-    }
-
-    fn connect(&self, data: DataMode) -> Result<Client, Error> {
-        Client::connect_addr(self.addr, self.config(data)?)
-    }
-}
+use ftp_std::{Error, FtpTime};
+use ftp_tests::servers::{self, Server};
 
 fn content(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed
@@ -458,50 +385,20 @@ fn main() -> ExitCode {
             .with_writer(std::io::stderr)
             .init();
     }
-    let only = std::env::var("FTP_ONLY").ok();
-    let Some(manifest) = std::env::var_os("FTP_RS_SERVERS") else {
-        eprintln!(
-            "FTP_RS_SERVERS is not set: run me as `scripts/servers -- cargo run -p ftp-tests --bin interop`"
-        );
-        return ExitCode::from(2);
-    };
-    let text = match std::fs::read_to_string(&manifest) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("cannot read the manifest {manifest:?}: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let servers: Vec<Server> = match text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            serde_json::from_str::<Value>(l)
-                .map_err(|e| e.to_string())
-                .and_then(|v| Server::from_json(&v))
-        })
-        .collect()
-    {
+    let servers = match servers::from_env() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("bad manifest: {e}");
+            eprintln!("{e}");
             return ExitCode::from(2);
         }
     };
-    if servers.is_empty() {
-        eprintln!("the manifest lists no server");
-        return ExitCode::from(2);
-    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
     let mut rows = Vec::new();
     let mut failed = 0;
-    for server in servers.iter().filter(|s| {
-        only.as_deref()
-            .is_none_or(|o| format!("{}-{}-v{}", s.name, s.mode, s.family).contains(o))
-    }) {
+    for server in &servers {
         let mut modes = vec![("EPSV", DataMode::ExtendedPassive)];
         if server.family == 4 {
             modes.push(("PASV", DataMode::Passive));
