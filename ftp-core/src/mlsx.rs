@@ -197,6 +197,29 @@ fn unterminated(input: &[u8]) -> Option<(NameValue<'_>, &[u8])> {
     Some(((name, value), rest))
 }
 
+/// A line that starts with blanks has no facts (RFC 3659: the name follows the one space
+/// after the facts), unless what follows the blanks is itself a fact list: `;`-terminated
+/// `name=value` facts up to the next blank. Servers (and MLST replies indented by more than
+/// one space) send such lines, and a path name that starts with a blank and then reads as
+/// facts is not a name anyone lists; so the blanks are an indent, and are skipped.
+fn skip_indent(line: &[u8]) -> &[u8] {
+    if !line.first().copied().is_some_and(is_blank) {
+        return line;
+    }
+    let start = line
+        .iter()
+        .position(|b| !is_blank(*b))
+        .unwrap_or(line.len());
+    let rest = &line[start..];
+    let first = &rest[..rest.iter().position(|b| is_blank(*b)).unwrap_or(rest.len())];
+    let facts = first.last() == Some(&b';') && fact(first).is_some();
+    if facts && first.len() < rest.len() {
+        rest
+    } else {
+        line
+    }
+}
+
 /// The separator before the name: a space, or a tab some servers send.
 const fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
@@ -261,7 +284,7 @@ pub(crate) fn parse_entry_with<'a>(
     line: &'a [u8],
     names: &mut Names<'a>,
 ) -> Result<MlsxEntry<'a>, ParseError> {
-    let line = strip_line_end(line);
+    let line = skip_indent(strip_line_end(line));
     let mut entry = MlsxEntry {
         name: &[],
         facts: &[],
@@ -361,6 +384,17 @@ mod tests {
         let e = parse_entry(b" only a name").unwrap();
         assert_eq!(e.name, b"only a name");
         assert_eq!(e.facts, b"");
+        // Blanks before a fact list are an indent, not an empty fact list.
+        let e = parse_entry(b"     Type=file;Size=3;Modify=20230328150158.830; a b").unwrap();
+        assert_eq!((e.name, e.size), (&b"a b"[..], Some(3)));
+        assert_eq!(e.kind, Some(EntryType::File));
+        let e = parse_entry(b" Type=file;Size=42; magic").unwrap();
+        assert_eq!(e.name, b"magic");
+        // What does not read as facts stays the name.
+        let e = parse_entry(b"  a=b c").unwrap();
+        assert_eq!(e.name, b" a=b c");
+        let e = parse_entry(b"  type=file;").unwrap();
+        assert_eq!(e.name, b" type=file;");
         let e = parse_entry(b"Type=OS.unix=slink:/a b;UNIX.mode=0777; link").unwrap();
         assert_eq!(
             e.kind,

@@ -262,7 +262,10 @@ fn check_entry(
         checked += 1;
         match key.as_str() {
             "name" => {
-                let (mut got, mut want) = (text(record, e.name), want.as_str().unwrap().to_owned());
+                let (mut got, mut want) = (
+                    text(record, &e.full_name()),
+                    want.as_str().unwrap().to_owned(),
+                );
                 // Chromium lower-cases VMS names: a display convention, flagged as such.
                 let lowercased = record["context"]["vms_name_style"]
                     .as_str()
@@ -613,6 +616,7 @@ fn detach(line: ParsedLine<'_>) -> ParsedLine<'static> {
             },
             owner: e.owner.map(leak),
             group: e.group.map(leak),
+            name_ext: e.name_ext.map(leak),
             raw: leak(e.raw),
             ..e
         }),
@@ -734,7 +738,7 @@ fn check_record(file: &str, record: &Value, unknown: &mut Vec<String>) -> Outcom
             for name in names.as_array().unwrap() {
                 let present = entries
                     .iter()
-                    .any(|e| text(record, e.name) == name.as_str().unwrap());
+                    .any(|e| text(record, &e.full_name()) == name.as_str().unwrap());
                 eq(name.as_str().unwrap(), present, key == "names_include")?;
             }
             whole_listing += 1;
@@ -808,6 +812,11 @@ fn listing_conformance() {
             let key = format!("{file}:{}", i + 1);
             let mut unknown = Vec::new();
             let outcome = check_record(file, &record, &mut unknown);
+            if std::env::var_os("LISTING_VERBOSE").is_some()
+                && let Err(why) = &outcome
+            {
+                println!("{key}: {why}");
+            }
             for k in unknown {
                 *unknown_keys.entry(k).or_default() += 1;
             }

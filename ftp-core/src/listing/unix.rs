@@ -131,7 +131,17 @@ fn scan<'a>(
     let (owner, group) = match people {
         [] => (None, glued_group),
         [owner] => (text(owner), glued_group),
-        [owner, rest @ ..] => (text(owner), span(rest)),
+        [owner, group] => (text(owner), text(group)),
+        [first, rest @ ..] => match columns(people) {
+            // `john smith     test group`: the padding between columns is wider than the
+            // one space inside a name, so it says where the owner ends.
+            Columns2::Two(split) => (span(people.get(..split)?), span(people.get(split..)?)),
+            // Single spaces throughout: nothing tells the columns apart; the owner is
+            // one word (user names rarely hold a space, Windows group names often do).
+            Columns2::One => (text(first), span(rest)),
+            // More columns than `ls` prints between the links and the size.
+            Columns2::More => return None,
+        },
     };
 
     finish(
@@ -147,6 +157,33 @@ fn scan<'a>(
         },
         &found,
     )
+}
+
+/// How the tokens between the link count and the size group into columns.
+enum Columns2 {
+    /// One column: every token is one space from the next.
+    One,
+    /// Two columns; the second starts at this token.
+    Two(usize),
+    /// Three or more.
+    More,
+}
+
+/// Groups `tokens` into columns: `ls` pads between columns, so a gap of two or more
+/// blanks separates columns while a single space may sit inside a name (`Domain Users`).
+fn columns(tokens: &[(usize, usize)]) -> Columns2 {
+    let mut split = None;
+    for (i, pair) in tokens.windows(2).enumerate() {
+        if let [(_, end), (start, _)] = pair
+            && start.saturating_sub(*end) >= 2
+        {
+            if split.is_some() {
+                return Columns2::More;
+            }
+            split = Some(i + 1);
+        }
+    }
+    split.map_or(Columns2::One, Columns2::Two)
 }
 
 /// The columns before the date, read.
@@ -237,6 +274,7 @@ fn finish<'a>(
         owner,
         group,
         links,
+        name_ext: None,
         raw: line,
     })
 }
@@ -485,6 +523,30 @@ mod tests {
         );
         let e = p("drwx------ 4 maxm Domain Users 512 Oct 2 10:59 .metadata");
         assert_eq!(e.group, Some(&b"Domain Users"[..]));
+        // Padding wider than one space separates owner from group, names with spaces
+        // included; a third padded column is not `ls -l`.
+        let e = p("drwxr-xr-x   2 john smith     test group         4096 Mar  2 15:13 zxbox");
+        assert_eq!(
+            (e.owner, e.group),
+            (Some(&b"john smith"[..]), Some(&b"test group"[..]))
+        );
+        let e = p("drwxr-xr-x   2 john smith     group         4096 Mar  2 15:13 zxbox");
+        assert_eq!(
+            (e.owner, e.group),
+            (Some(&b"john smith"[..]), Some(&b"group"[..]))
+        );
+        let e = p("drwx------ 4 maxm  Domain Users 512 Oct 2 10:59 .metadata");
+        assert_eq!(
+            (e.owner, e.group),
+            (Some(&b"maxm"[..]), Some(&b"Domain Users"[..]))
+        );
+        assert!(
+            parse(
+                b"----rwxr-x   1 PEP      0  xx        422 Mar 24 14:06 readme",
+                &ctx()
+            )
+            .is_none()
+        );
         let e = p("drwxr-x---+1464 chrism   chrism     41472 Feb 25 13:17 20090225");
         assert_eq!(e.links, Some(1464));
         assert_eq!(e.owner, Some(&b"chrism"[..]));
