@@ -356,42 +356,47 @@ impl Core {
         if line.iter().all(|b| is_space(*b)) {
             return ParsedLine::Skipped(SkipReason::Blank);
         }
-        let entry = match self.format {
+        // (Each arm returns the entry itself: a result built in place, not moved through a
+        // tuple, which costs a copy of the entry per line.)
+        let format = match self.format {
             // The listing's format first, without setting up the search.
-            Format::Auto
-                if let Some(detected) = self.detected
-                    && let Some(e) = self.parse_as(detected, line) =>
-            {
-                Some((detected, e))
-            }
-            Format::Auto => {
-                let mut rest = Format::ALL
-                    .into_iter()
-                    .filter(|f| Some(*f) != self.detected);
-                rest.find_map(|format| {
-                    // See the module docs: ` name` (and `fact=value name`, without any
-                    // `;`) is an MLSD entry only in an MLSD listing.
-                    if format == Format::Mlsd
-                        && self.detected != Some(Format::Mlsd)
-                        && !strict_facts(line)
-                    {
-                        return None;
-                    }
-                    self.parse_as(format, line).map(|e| (format, e))
-                })
-            }
-            forced => self.parse_as(forced, line).map(|e| (forced, e)),
-        };
-        match entry {
-            Some((format, entry)) => {
-                self.found(format);
-                ParsedLine::Entry(entry)
-            }
-            None => match skip_reason(line) {
-                Some(reason) => ParsedLine::Skipped(reason),
-                None => ParsedLine::Unparsed(line),
+            Format::Auto => match self.detected {
+                Some(detected) => match self.parse_as(detected, line) {
+                    Some(e) => return ParsedLine::Entry(e),
+                    None => self.search(line),
+                },
+                None => self.search(line),
             },
+            forced => Some(forced),
+        };
+        if let Some(format) = format
+            && let Some(e) = self.parse_as(format, line)
+        {
+            self.found(format);
+            return ParsedLine::Entry(e);
         }
+        match skip_reason(line) {
+            Some(reason) => ParsedLine::Skipped(reason),
+            None => ParsedLine::Unparsed(line),
+        }
+    }
+
+    /// The first format other than the detected one that reads `line` (see the module
+    /// docs: ` name`, and `fact=value name` without any `;`, is an MLSD entry only in an
+    /// MLSD listing).
+    fn search(&self, line: &[u8]) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .filter(|f| Some(*f) != self.detected)
+            .find(|&format| {
+                if format == Format::Mlsd
+                    && self.detected != Some(Format::Mlsd)
+                    && !strict_facts(line)
+                {
+                    return false;
+                }
+                self.parse_as(format, line).is_some()
+            })
     }
 
     fn parse_as<'l>(&self, format: Format, line: &'l [u8]) -> Option<super::Entry<'l>> {

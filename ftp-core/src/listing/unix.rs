@@ -412,6 +412,25 @@ fn mode(token: &[u8]) -> Option<(u8, u16, Option<u64>)> {
         return None;
     }
     let (perms, tail) = (rest.get(..9)?, rest.get(9..)?);
+    let bits = match plain_bits(perms) {
+        Some(bits) => bits,
+        None => all_bits(perms)?,
+    };
+    let tail = match tail.first() {
+        Some(b'+' | b'.' | b'@') => tail.get(1..)?,
+        _ => tail,
+    };
+    let links = if tail.is_empty() {
+        None
+    } else {
+        Some(decimal(tail)?)
+    };
+    Some((type_char, bits, links))
+}
+
+/// The nine permission characters with every letter `ls` may print (setuid, sticky,
+/// mandatory locking, …).
+fn all_bits(perms: &[u8]) -> Option<u16> {
     let mut bits = 0u16;
     for (i, &c) in perms.iter().enumerate() {
         // Which triplet (user, group, other) and which letter in it.
@@ -435,16 +454,23 @@ fn mode(token: &[u8]) -> Option<(u8, u16, Option<u64>)> {
             _ => return None,
         };
     }
-    let tail = match tail.first() {
-        Some(b'+' | b'.' | b'@') => tail.get(1..)?,
-        _ => tail,
-    };
-    let links = if tail.is_empty() {
-        None
-    } else {
-        Some(decimal(tail)?)
-    };
-    Some((type_char, bits, links))
+    Some(bits)
+}
+
+/// The nine permission characters when each is `-` or the letter `ls` prints for that bit
+/// (`rwxr-x---`): the bits, read without the special cases (`s`, `t`, `l`, …).
+fn plain_bits(perms: &[u8]) -> Option<u16> {
+    let perms: &[u8; 9] = perms.try_into().ok()?;
+    let mut bits = 0u16;
+    for (&c, &letter) in perms.iter().zip(b"rwxrwxrwx") {
+        bits <<= 1;
+        if c == letter {
+            bits |= 1;
+        } else if c != b'-' {
+            return None;
+        }
+    }
+    Some(bits)
 }
 
 /// `33.5k`, `9.0M`: `ls -h` sizes (binary multiples), truncated to whole bytes. The exact
@@ -626,6 +652,35 @@ mod tests {
                 assert_eq!(Some(fast), general(line.as_bytes()), "{line}");
             }
         }
+    }
+
+    #[test]
+    fn plain_permissions_read_as_the_full_rules() {
+        for perms in [
+            "rwxrwxrwx",
+            "---------",
+            "rw-r--r--",
+            "rwxr-x---",
+            "r--r--r--",
+            "-w--w--w-",
+            "--x--x--x",
+        ] {
+            assert_eq!(
+                plain_bits(perms.as_bytes()),
+                all_bits(perms.as_bytes()),
+                "{perms}"
+            );
+        }
+        for perms in [
+            "rwsr-xr-x",
+            "rwxrwxrwt",
+            "rw-r-lr--",
+            "rwxrwxrwX",
+            "xwrrwxrwx",
+        ] {
+            assert_eq!(plain_bits(perms.as_bytes()), None, "{perms}");
+        }
+        assert_eq!(all_bits(b"rwsr-xr-t"), Some(0o5755));
     }
 
     #[test]
