@@ -693,13 +693,12 @@ pub(crate) fn scan<'a>(
 /// which gives the same value.
 #[inline]
 pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
-    if let (Some(date), Some(time)) = (value.get(..8), value.get(8..14))
+    // The second word overlaps the first: `DDhhmmss`.
+    if let (Some(date), Some(time)) = (value.get(..8), value.get(6..14))
         && (value.len() == 14 || (value.get(14) == Some(&b'.') && value.len() <= 24))
     {
         let date = u64::from_le_bytes(date.try_into().unwrap_or([0; 8]));
-        let mut padded = [b'0'; 8];
-        padded[..6].copy_from_slice(time);
-        let time = u64::from_le_bytes(padded);
+        let time = u64::from_le_bytes(time.try_into().unwrap_or([0; 8]));
         let fraction = value.get(15..).unwrap_or_default();
         if let (Some(date), Some(time)) = (pairs(date), pairs(time))
             && (value.len() == 14 || (!fraction.is_empty() && fraction.len() <= 9))
@@ -709,9 +708,9 @@ pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
                 u16::from(pair(date, 0)) * 100 + u16::from(pair(date, 1)),
                 pair(date, 2),
                 pair(date, 3),
-                pair(time, 0),
                 pair(time, 1),
                 pair(time, 2),
+                pair(time, 3),
             );
             if value.len() == 14 {
                 return whole;

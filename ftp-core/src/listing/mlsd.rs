@@ -24,73 +24,78 @@ use crate::mlsx::{self, EntryType, Fact, MlsxEntry};
 /// assert_eq!(e.permissions, Some(0o644));
 /// ```
 pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
-    // The facts an entry shows, read in the scan; the others are still checked, so a line
-    // is an entry exactly when `mlsx::parse_entry` accepts it.
-    let mut shown = Shown::default();
+    // The facts an entry shows, read in the scan into the entry itself; the others are
+    // still checked, so a line is an entry exactly when `mlsx::parse_entry` accepts it.
+    let mut shown = Shown {
+        entry: Entry::new(b"", EntryKind::Other, line),
+        kind: None,
+        owner_rank: 0,
+        group_rank: 0,
+    };
     let (_, name) = mlsx::scan(line, |fact, value| shown.fact(fact, value)).ok()?;
-    let Shown {
-        kind,
-        size,
-        modify,
-        mode,
-        names,
-        unix_owner,
-        unix_group,
-    } = shown;
-    Some(Entry {
-        size,
-        modified: modify.map(ListingTime::utc),
-        // The type bits of UNIX.mode are the `type` fact's business.
-        permissions: mode.map(|m| (m & 0o7777) as u16),
-        // Names where the server gave them, numbers otherwise.
-        owner: names.ownername.or(unix_owner).or(names.uid),
-        group: names.groupname.or(unix_group).or(names.gid),
-        ..Entry::new(name, kind_of(kind), line)
-    })
+    let mut entry = shown.entry;
+    entry.name = name;
+    entry.kind = kind_of(shown.kind);
+    Some(entry)
 }
 
-/// What an MLSD line says that a listing entry shows.
-#[derive(Default)]
+/// An entry being filled from an MLSD line's facts.
 struct Shown<'a> {
+    entry: Entry<'a>,
     kind: Option<EntryType<'a>>,
-    size: Option<u64>,
-    modify: Option<crate::FtpTime>,
-    mode: Option<u32>,
-    names: mlsx::Names<'a>,
-    unix_owner: Option<&'a [u8]>,
-    unix_group: Option<&'a [u8]>,
+    /// Which fact gave the owner (and the group): names where the server gave them
+    /// (`UNIX.ownername`, 3), else `UNIX.owner` (2), else the number (`UNIX.uid`, 1).
+    owner_rank: u8,
+    group_rank: u8,
 }
 
 impl<'a> Shown<'a> {
     #[inline(always)]
     fn fact(&mut self, fact: Fact, value: &'a [u8]) -> Result<(), crate::ParseError> {
+        let e = &mut self.entry;
         match fact {
             Fact::Type => self.kind = Some(EntryType::parse(value)),
-            Fact::Size => self.size = Some(mlsx::decimal(value, "the size fact")?),
+            Fact::Size => e.size = Some(mlsx::decimal(value, "the size fact")?),
             Fact::Sizd => {
                 let sizd = mlsx::decimal(value, "the sizd fact")?;
-                self.size = self.size.or(Some(sizd));
+                e.size = e.size.or(Some(sizd));
             }
-            Fact::Modify => self.modify = Some(mlsx::timestamp(value)?),
+            Fact::Modify => e.modified = Some(ListingTime::utc(mlsx::timestamp(value)?)),
             Fact::Create => {
                 mlsx::timestamp(value)?;
             }
-            Fact::UnixMode => self.mode = Some(mlsx::octal(value)?),
+            // The type bits of UNIX.mode are the `type` fact's business.
+            Fact::UnixMode => e.permissions = Some((mlsx::octal(value)? & 0o7777) as u16),
             Fact::UnixUid => {
                 mlsx::small(value, "the UNIX.uid fact")?;
-                self.names.uid = Some(value);
+                self.owner(value, 1);
             }
             Fact::UnixGid => {
                 mlsx::small(value, "the UNIX.gid fact")?;
-                self.names.gid = Some(value);
+                self.group(value, 1);
             }
-            Fact::UnixOwner => self.unix_owner = Some(value),
-            Fact::UnixGroup => self.unix_group = Some(value),
-            Fact::UnixOwnerName => self.names.ownername = Some(value),
-            Fact::UnixGroupName => self.names.groupname = Some(value),
+            Fact::UnixOwner => self.owner(value, 2),
+            Fact::UnixGroup => self.group(value, 2),
+            Fact::UnixOwnerName => self.owner(value, 3),
+            Fact::UnixGroupName => self.group(value, 3),
             Fact::Perm | Fact::Unique | Fact::Other => {}
         }
         Ok(())
+    }
+
+    /// The last value of the highest-ranked fact wins.
+    fn owner(&mut self, value: &'a [u8], rank: u8) {
+        if rank >= self.owner_rank {
+            self.entry.owner = Some(value);
+            self.owner_rank = rank;
+        }
+    }
+
+    fn group(&mut self, value: &'a [u8], rank: u8) {
+        if rank >= self.group_rank {
+            self.entry.group = Some(value);
+            self.group_rank = rank;
+        }
     }
 }
 
@@ -193,7 +198,9 @@ mod tests {
     /// same lines refused.
     #[test]
     fn the_same_as_the_mlsx_entry() {
-        let lines: [&[u8]; 14] = [
+        let lines: [&[u8]; 16] = [
+            b"UNIX.uid=7;UNIX.owner=8;UNIX.ownername=bob;UNIX.owner=9;UNIX.gid=3;UNIX.group=4; x",
+            b"UNIX.owner=9;UNIX.uid=7;UNIX.groupname=g;UNIX.gid=1;UNIX.groupname=h; y",
             b"modify=20201213202400;perm=adfrw;size=10485760;type=file;unique=801U1C;UNIX.group=1000;UNIX.mode=0644;UNIX.owner=1000; big.bin",
             b"type=file;size=12004;modify=20240102101112;UNIX.mode=0644;UNIX.uid=1000;UNIX.gid=1000;unique=803g1; source file.rs",
             b"Type=dir;Modify=20240102101112.5;UNIX.ownername=bob;UNIX.groupname=staff;UNIX.uid=7; d",
