@@ -301,10 +301,12 @@ fn classic<'a>(
     let links = decimal(text(links)?)?;
     let size_text = text(size)?;
     let size = decimal(size_text)?;
-    let (owner, group, month_text) = (text(owner)?, text(group)?, text(month)?);
+    let (owner, group) = (text(owner)?, text(group)?);
+    // (The size, all digits, cannot start a date here: a digits-only token starts one
+    // only as `month day` or `day month` followed by a time or a year, and what follows
+    // is the English month and its day.)
     if date::may_start_ls_date(owner, Some(group))
         || date::may_start_ls_date(group, Some(size_text))
-        || date::may_start_ls_date(size_text, Some(month_text))
     {
         return None;
     }
@@ -642,6 +644,11 @@ mod tests {
             "-rw-r--r--   1 ftp      ftp      999 Feb 30 12:00 bad",
             "-rw-r--r--   1 ftp      ftp      999 Jan 29 3:26 one-digit hour",
             "-rw-r--r--   1 ftp      ftp      999 JAN 29 03:26 upper",
+            "lrwxrwxrwx    1 0        0               7 Mar 14  2023 bin -> usr/bin",
+            "-rw-r--r--   1 ftp      ftp       12 Jan  5 10:00 small size",
+            "-rw-r--r--   1 ftp      ftp        3 Dec 29  2003 smaller",
+            "-rw-r--r--   1 3        29      2003 Jan  5 10:00 numeric owner",
+            "-rw-r--r--   1 ftp      ftp       31 Feb 29 12:00 leap day",
         ];
         for line in lines {
             let c = ctx();
