@@ -54,7 +54,14 @@ impl<'a> Shown<'a> {
     fn fact(&mut self, fact: Fact, value: &'a [u8]) -> Result<(), crate::ParseError> {
         let e = &mut self.entry;
         match fact {
-            Fact::Type => self.kind = Some(EntryType::parse(value)),
+            Fact::Type => {
+                // The usual spellings first, without the call.
+                self.kind = Some(match value {
+                    b"file" => EntryType::File,
+                    b"dir" => EntryType::Dir,
+                    _ => EntryType::parse(value),
+                });
+            }
             Fact::Size => e.size = Some(mlsx::decimal(value, "the size fact")?),
             Fact::Sizd => {
                 let sizd = mlsx::decimal(value, "the sizd fact")?;
