@@ -10,10 +10,16 @@
 //! name, kind and size, so nothing is optimised away; suppaftp's result is `black_box`ed.
 //!
 //! Run with `cargo bench -p ftp-core --bench listing`.
+//!
+//! Instruction counts (what to compare on a shared machine, where wall time is noisy):
+//! with `LISTING_COUNT=<unix|mlsd|dos>/<ftp-core|suppaftp>:<iterations>` the binary runs
+//! that parser over the 1000 lines `iterations` times and exits, so under
+//! `valgrind --tool=callgrind` the difference between `:<n>` and `:0` divided by
+//! `n * 1000` is the instructions per line (see BENCHMARKS.md).
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput, criterion_main};
+use criterion::{Criterion, Throughput};
 use ftp_core::FtpTime;
 use ftp_core::listing::{Format, ListingParser, ParsedLine};
 use suppaftp::list::ListParser;
@@ -132,9 +138,54 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// The `LISTING_COUNT` mode: see the module docs.
+fn count(spec: &str) {
+    let (what, n) = spec
+        .split_once(':')
+        .expect("LISTING_COUNT=format/parser:iterations");
+    let n: usize = n.parse().expect("a number of iterations");
+    let (format, parser) = what.split_once('/').expect("format/parser");
+    let (lines, ours_format) = match format {
+        "unix" => (repeat(UNIX), Format::Auto),
+        "mlsd" => (repeat(MLSD), Format::Mlsd),
+        "dos" => (repeat(DOS), Format::Auto),
+        other => panic!("unknown format {other}"),
+    };
+    let mut sum = 0u64;
+    for _ in 0..n {
+        match (parser, format) {
+            ("ftp-core", _) => sum += ours(black_box(&lines), ours_format),
+            ("suppaftp", "unix") => {
+                for line in black_box(&lines) {
+                    let _ = black_box(ListParser::parse_posix(line));
+                }
+            }
+            ("suppaftp", "mlsd") => {
+                for line in black_box(&lines) {
+                    let _ = black_box(ListParser::parse_mlsd(line));
+                }
+            }
+            ("suppaftp", _) => {
+                for line in black_box(&lines) {
+                    let _ = black_box(ListParser::parse_dos(line));
+                }
+            }
+            (other, _) => panic!("unknown parser {other}"),
+        }
+    }
+    black_box(sum);
+}
+
 mod groups {
     use super::*;
     criterion::criterion_group!(benches, bench);
 }
 
-criterion_main!(groups::benches);
+fn main() {
+    if let Ok(spec) = std::env::var("LISTING_COUNT") {
+        count(&spec);
+        return;
+    }
+    groups::benches();
+    Criterion::default().configure_from_args().final_summary();
+}

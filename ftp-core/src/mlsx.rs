@@ -48,12 +48,21 @@ pub enum EntryType<'a> {
 }
 
 impl<'a> EntryType<'a> {
-    fn parse(value: &'a [u8]) -> Self {
+    #[inline]
+    pub(crate) fn parse(value: &'a [u8]) -> Self {
         const SLINK: &[u8] = b"os.unix=slink";
         const SYMLINK: &[u8] = b"os.unix=symlink";
         let lower_starts = |prefix: &[u8]| {
             value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix)
         };
+        // The usual values, as servers spell them.
+        match value {
+            b"file" => return EntryType::File,
+            b"dir" => return EntryType::Dir,
+            b"cdir" => return EntryType::Cdir,
+            b"pdir" => return EntryType::Pdir,
+            _ => {}
+        }
         if value.eq_ignore_ascii_case(b"file") {
             EntryType::File
         } else if value.eq_ignore_ascii_case(b"dir") {
@@ -197,13 +206,52 @@ fn unterminated(input: &[u8]) -> Option<(NameValue<'_>, &[u8])> {
     Some(((name, value), rest))
 }
 
+/// A line that starts with blanks has no facts (RFC 3659: the name follows the one space
+/// after the facts), unless what follows the blanks is itself a fact list: `;`-terminated
+/// `name=value` facts up to the next blank. Servers (and MLST replies indented by more than
+/// one space) send such lines, and a path name that starts with a blank and then reads as
+/// facts is not a name anyone lists; so the blanks are an indent, and are skipped.
+fn skip_indent(line: &[u8]) -> &[u8] {
+    if !line.first().copied().is_some_and(is_blank) {
+        return line;
+    }
+    let start = line
+        .iter()
+        .position(|b| !is_blank(*b))
+        .unwrap_or(line.len());
+    let rest = &line[start..];
+    let first = &rest[..rest.iter().position(|b| is_blank(*b)).unwrap_or(rest.len())];
+    let facts = first.last() == Some(&b';') && fact(first).is_some();
+    if facts && first.len() < rest.len() {
+        rest
+    } else {
+        line
+    }
+}
+
 /// The separator before the name: a space, or a tab some servers send.
 const fn is_blank(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
-fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseError> {
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+#[inline]
+pub(crate) fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseError> {
+    if value.is_empty() {
+        return Err(ParseError::Malformed { what });
+    }
+    if value.len() <= 19 {
+        // At most 19 digits cannot overflow a u64: no checked arithmetic per digit.
+        let mut n = 0u64;
+        for &d in value {
+            let v = d.wrapping_sub(b'0');
+            if v > 9 {
+                return Err(ParseError::Malformed { what });
+            }
+            n = n * 10 + u64::from(v);
+        }
+        return Ok(n);
+    }
+    if !value.iter().all(u8::is_ascii_digit) {
         return Err(ParseError::Malformed { what });
     }
     value
@@ -214,11 +262,11 @@ fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseError> {
         .ok_or(ParseError::OutOfRange { what })
 }
 
-fn small(value: &[u8], what: &'static str) -> Result<u32, ParseError> {
+pub(crate) fn small(value: &[u8], what: &'static str) -> Result<u32, ParseError> {
     u32::try_from(decimal(value, what)?).map_err(|_| ParseError::OutOfRange { what })
 }
 
-fn octal(value: &[u8]) -> Result<u32, ParseError> {
+pub(crate) fn octal(value: &[u8]) -> Result<u32, ParseError> {
     let what = "the UNIX.mode fact";
     if value.is_empty() || value.len() > 11 || !value.iter().all(|b| (b'0'..=b'7').contains(b)) {
         return Err(ParseError::Malformed { what });
@@ -261,7 +309,6 @@ pub(crate) fn parse_entry_with<'a>(
     line: &'a [u8],
     names: &mut Names<'a>,
 ) -> Result<MlsxEntry<'a>, ParseError> {
-    let line = strip_line_end(line);
     let mut entry = MlsxEntry {
         name: &[],
         facts: &[],
@@ -277,51 +324,356 @@ pub(crate) fn parse_entry_with<'a>(
         unix_owner: None,
         unix_group: None,
     };
-    // One pass: each fact is checked and, if it is one we type, read.
-    let mut rest = line;
-    while let Some(&first) = rest.first()
-        && !is_blank(first)
-    {
-        let ((fact_name, value), after) =
-            fact(rest)
-                .or_else(|| unterminated(rest))
-                .ok_or(ParseError::Malformed {
-                    what: "MLSx facts (each must be name=value;)",
-                })?;
-        rest = after;
-        if value.is_empty() {
-            // `Size=;`: the fact is there but says nothing.
-            continue;
-        }
-        // Dispatch on the length first: one comparison instead of a dozen per fact.
-        let is = |n: &[u8]| fact_name.eq_ignore_ascii_case(n);
-        match fact_name.len() {
-            4 if is(b"type") => entry.kind = Some(EntryType::parse(value)),
-            4 if is(b"size") => entry.size = Some(decimal(value, "the size fact")?),
-            4 if is(b"sizd") && entry.size.is_none() => {
+    let (facts, name) = scan(line, |fact, value| {
+        match fact {
+            Fact::Type => entry.kind = Some(EntryType::parse(value)),
+            Fact::Size => entry.size = Some(decimal(value, "the size fact")?),
+            Fact::Sizd if entry.size.is_none() => {
                 entry.size = Some(decimal(value, "the sizd fact")?);
             }
-            4 if is(b"perm") => entry.perm = Some(value),
-            6 if is(b"modify") => entry.modify = Some(FtpTime::parse(value)?),
-            6 if is(b"create") => entry.create = Some(FtpTime::parse(value)?),
-            6 if is(b"unique") => entry.unique = Some(value),
-            9 if is(b"unix.mode") => entry.unix_mode = Some(octal(value)?),
-            8 if is(b"unix.uid") => {
+            Fact::Perm => entry.perm = Some(value),
+            Fact::Modify => entry.modify = Some(timestamp(value)?),
+            Fact::Create => entry.create = Some(timestamp(value)?),
+            Fact::Unique => entry.unique = Some(value),
+            Fact::UnixMode => entry.unix_mode = Some(octal(value)?),
+            Fact::UnixUid => {
                 entry.unix_uid = Some(small(value, "the UNIX.uid fact")?);
                 names.uid = Some(value);
             }
-            8 if is(b"unix.gid") => {
+            Fact::UnixGid => {
                 entry.unix_gid = Some(small(value, "the UNIX.gid fact")?);
                 names.gid = Some(value);
             }
-            10 if is(b"unix.owner") => entry.unix_owner = Some(value),
-            10 if is(b"unix.group") => entry.unix_group = Some(value),
-            14 if is(b"unix.ownername") => names.ownername = Some(value),
-            14 if is(b"unix.groupname") => names.groupname = Some(value),
-            _ => {}
+            Fact::UnixOwner => entry.unix_owner = Some(value),
+            Fact::UnixGroup => entry.unix_group = Some(value),
+            Fact::UnixOwnerName => names.ownername = Some(value),
+            Fact::UnixGroupName => names.groupname = Some(value),
+            Fact::Sizd | Fact::Other => {}
+        }
+        Ok(())
+    })?;
+    entry.facts = facts;
+    entry.name = name;
+    Ok(entry)
+}
+
+/// The facts this crate reads, recognised by name (case-insensitive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fact {
+    Type,
+    Size,
+    Sizd,
+    Perm,
+    Modify,
+    Create,
+    Unique,
+    UnixMode,
+    UnixUid,
+    UnixGid,
+    UnixOwner,
+    UnixGroup,
+    UnixOwnerName,
+    UnixGroupName,
+    Other,
+}
+
+/// Up to eight bytes of a name as a little-endian word, zero-padded: a `const` key.
+const fn key(name: &[u8], from: usize) -> u64 {
+    let mut word = 0u64;
+    let mut i = 0;
+    while i < 8 && from + i < name.len() {
+        word |= (name[from + i] as u64) << (8 * i);
+        i += 1;
+    }
+    word
+}
+
+/// Eight copies of `b`.
+const fn splat(b: u8) -> u64 {
+    u64::from_le_bytes([b; 8])
+}
+
+const LOW_BITS: u64 = splat(0x01);
+const HIGH_BITS: u64 = splat(0x80);
+
+/// ASCII upper-case letters to lower case, eight bytes at once (other bytes unchanged).
+const fn fold(word: u64) -> u64 {
+    let seven = word & !HIGH_BITS;
+    let above_z = seven.wrapping_add(splat(0x7f - b'Z'));
+    let from_a = seven.wrapping_add(splat(0x80 - b'A'));
+    let upper = from_a & !above_z & !word & HIGH_BITS;
+    word | (upper >> 2)
+}
+
+/// The bytes of `word` equal to `b`, flagged by their high bit: the lowest flag is the
+/// first such byte (flags above a true one may be false).
+const fn bytes_equal(word: u64, b: u8) -> u64 {
+    let x = word ^ splat(b);
+    x.wrapping_sub(LOW_BITS) & !x & HIGH_BITS
+}
+
+/// The bytes of `word` that end a fact's name (`=`, `;`, a blank), flagged as by
+/// [`bytes_equal`].
+const fn name_ends(word: u64) -> u64 {
+    bytes_equal(word, b'=')
+        | bytes_equal(word, b';')
+        | bytes_equal(word, b' ')
+        | bytes_equal(word, b'\t')
+}
+
+/// The low `n` bytes of `word` (n < 8).
+const fn low_bytes(word: u64, n: u32) -> u64 {
+    word & low_mask(n)
+}
+
+/// The name of the fact starting at `start`: where it stops (at `=`, `;`, a blank or the
+/// end of the line) and which fact it is. Eight bytes are examined at once, and the same
+/// words give the (case-folded) key.
+fn fact_name(line: &[u8], start: usize) -> (usize, Fact) {
+    let mut words = [0u64; 2];
+    let mut at = start;
+    for slot in &mut words {
+        let Some(chunk) = line.get(at..at + 8) else {
+            break;
+        };
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        let ends = name_ends(word);
+        if ends != 0 {
+            let n = ends.trailing_zeros() / 8;
+            *slot = low_bytes(word, n);
+            let stop = at + n as usize;
+            return (stop, Fact::of(stop - start, words));
+        }
+        *slot = word;
+        at += 8;
+    }
+    // Near the end of the line, or a long name: byte by byte.
+    while let Some(&b) = line.get(at)
+        && !matches!(b, b'=' | b';' | b' ' | b'\t')
+    {
+        if let Some(slot) = words.get_mut((at - start) / 8) {
+            *slot |= u64::from(b) << (8 * ((at - start) % 8));
+        }
+        at += 1;
+    }
+    (at, Fact::of(at - start, words))
+}
+
+impl Fact {
+    /// The fact named by `len` bytes, given as two little-endian words (zero-padded).
+    fn of(len: usize, words: [u64; 2]) -> Fact {
+        const TYPE: u64 = key(b"type", 0);
+        const SIZE: u64 = key(b"size", 0);
+        const SIZD: u64 = key(b"sizd", 0);
+        const PERM: u64 = key(b"perm", 0);
+        const MODIFY: u64 = key(b"modify", 0);
+        const CREATE: u64 = key(b"create", 0);
+        const UNIQUE: u64 = key(b"unique", 0);
+        const UID: u64 = key(b"unix.uid", 0);
+        const GID: u64 = key(b"unix.gid", 0);
+        const MODE_0: u64 = key(b"unix.mode", 0);
+        const MODE_8: u64 = key(b"unix.mode", 8);
+        const OWNER_0: u64 = key(b"unix.owner", 0);
+        const OWNER_8: u64 = key(b"unix.owner", 8);
+        const GROUP_0: u64 = key(b"unix.group", 0);
+        const GROUP_8: u64 = key(b"unix.group", 8);
+        const OWNERNAME_8: u64 = key(b"unix.ownername", 8);
+        const GROUPNAME_8: u64 = key(b"unix.groupname", 8);
+        let [first, second] = words;
+        match len {
+            4 => match fold(first) {
+                TYPE => Fact::Type,
+                SIZE => Fact::Size,
+                SIZD => Fact::Sizd,
+                PERM => Fact::Perm,
+                _ => Fact::Other,
+            },
+            6 => match fold(first) {
+                MODIFY => Fact::Modify,
+                CREATE => Fact::Create,
+                UNIQUE => Fact::Unique,
+                _ => Fact::Other,
+            },
+            8 => match fold(first) {
+                UID => Fact::UnixUid,
+                GID => Fact::UnixGid,
+                _ => Fact::Other,
+            },
+            9 | 10 | 14 => match (len, fold(first), fold(second)) {
+                (9, MODE_0, MODE_8) => Fact::UnixMode,
+                (10, OWNER_0, OWNER_8) => Fact::UnixOwner,
+                (10, GROUP_0, GROUP_8) => Fact::UnixGroup,
+                (14, OWNER_0, OWNERNAME_8) => Fact::UnixOwnerName,
+                (14, GROUP_0, GROUPNAME_8) => Fact::UnixGroupName,
+                _ => Fact::Other,
+            },
+            _ => Fact::Other,
         }
     }
-    entry.facts = &line[..line.len() - rest.len()];
+}
+
+/// The word of the eight bytes at `at`, if the line goes on that far.
+#[inline(always)]
+fn word_at(line: &[u8], at: usize) -> Option<u64> {
+    let bytes = line.get(at..at + 8)?;
+    Some(u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8])))
+}
+
+/// The facts this crate reads, recognised with their `=` by comparing case-folded words:
+/// which fact, and where its value starts. `None` for any other name, or near the end of
+/// the line; the byte-wise reading ([`slow_fact`]) then decides.
+#[inline(always)]
+fn known_fact(line: &[u8], start: usize) -> Option<(Fact, usize)> {
+    const TYPE: u64 = key(b"type=", 0);
+    const SIZE: u64 = key(b"size=", 0);
+    const SIZD: u64 = key(b"sizd=", 0);
+    const PERM: u64 = key(b"perm=", 0);
+    const MODIFY: u64 = key(b"modify=", 0);
+    const CREATE: u64 = key(b"create=", 0);
+    const UNIQUE: u64 = key(b"unique=", 0);
+    const UNIX: u64 = key(b"unix.", 0);
+    const UID: u64 = key(b"unix.uid", 0);
+    const GID: u64 = key(b"unix.gid", 0);
+    const MODE: u64 = key(b"unix.mod", 0);
+    const OWN: u64 = key(b"unix.own", 0);
+    const GRO: u64 = key(b"unix.gro", 0);
+    const EQ: u64 = key(b"=", 0);
+    const E_EQ: u64 = key(b"e=", 0);
+    const ER_EQ: u64 = key(b"er=", 0);
+    const UP_EQ: u64 = key(b"up=", 0);
+    const ERNAME_EQ: u64 = key(b"ername=", 0);
+    const UPNAME_EQ: u64 = key(b"upname=", 0);
+    // Setting bit 5 of every byte folds the letters of a name to lower case; it also maps
+    // a few control bytes onto `=` and `.`, which are checked for real below.
+    let word = word_at(line, start)? | splat(0x20);
+    let (fact, len) = match word & low_mask(5) {
+        TYPE => (Fact::Type, 5),
+        SIZE => (Fact::Size, 5),
+        PERM => (Fact::Perm, 5),
+        SIZD => (Fact::Sizd, 5),
+        UNIX if line.get(start + 4) == Some(&b'.') => {
+            let next = word_at(line, start + 8)? | splat(0x20);
+            match (
+                word,
+                next & low_mask(1),
+                next & low_mask(2),
+                next & low_mask(3),
+            ) {
+                (UID, EQ, _, _) => (Fact::UnixUid, 9),
+                (GID, EQ, _, _) => (Fact::UnixGid, 9),
+                (MODE, _, E_EQ, _) => (Fact::UnixMode, 10),
+                (OWN, _, _, ER_EQ) => (Fact::UnixOwner, 11),
+                (GRO, _, _, UP_EQ) => (Fact::UnixGroup, 11),
+                (OWN, _, _, _) if next & low_mask(7) == ERNAME_EQ => (Fact::UnixOwnerName, 15),
+                (GRO, _, _, _) if next & low_mask(7) == UPNAME_EQ => (Fact::UnixGroupName, 15),
+                _ => return None,
+            }
+        }
+        _ => match word & low_mask(7) {
+            MODIFY => (Fact::Modify, 7),
+            UNIQUE => (Fact::Unique, 7),
+            CREATE => (Fact::Create, 7),
+            _ => return None,
+        },
+    };
+    let value = start + len;
+    (line.get(value - 1) == Some(&b'=')).then_some((fact, value))
+}
+
+/// The first `;` at or after `from`, a word at a time.
+#[inline(always)]
+fn semicolon(line: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(word) = word_at(line, at) {
+        let found = bytes_equal(word, b';');
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = line.get(at..)?;
+    tail.iter().position(|&b| b == b';').map(|i| at + i)
+}
+
+/// The low `n` bytes (n < 8) of a word, as a mask.
+const fn low_mask(n: u32) -> u64 {
+    (1u64 << (8 * n)) - 1
+}
+
+/// The first `needle` in `haystack`, eight bytes at a time.
+#[inline]
+fn find_byte(needle: u8, haystack: &[u8]) -> Option<usize> {
+    let pattern = splat(needle);
+    let mut chunks = haystack.chunks_exact(8);
+    let mut at = 0;
+    for chunk in chunks.by_ref() {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])) ^ pattern;
+        // A zero byte of `word` is a match; the lowest flagged byte is the first one.
+        let zero = word.wrapping_sub(LOW_BITS) & !word & HIGH_BITS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|i| at + i)
+}
+
+/// The fact at `start` read byte by byte (what [`known_fact`] leaves): which fact, where
+/// its value is, and where the next fact starts.
+#[inline(never)]
+fn slow_fact(
+    line: &[u8],
+    start: usize,
+) -> Result<(Fact, core::ops::Range<usize>, usize), ParseError> {
+    let (eq, fact) = fact_name(line, start);
+    let semi = (eq > start && line.get(eq) == Some(&b'='))
+        .then(|| find_byte(b';', line.get(eq + 1..).unwrap_or_default()))
+        .flatten();
+    Ok(match semi {
+        Some(semi) => (fact, eq + 1..eq + 1 + semi, eq + 2 + semi),
+        None => {
+            // A last fact without its `;` (see the module docs): its name is the one read,
+            // or the line is malformed.
+            let rest = line.get(start..).unwrap_or_default();
+            let (_, after) = unterminated(rest).ok_or(ParseError::Malformed {
+                what: "MLSx facts (each must be name=value;)",
+            })?;
+            let end = line.len() - after.len();
+            (fact, eq + 1..end, end)
+        }
+    })
+}
+
+/// Splits an entry line into its facts and its name, calling `each` with every fact this
+/// crate reads that has a value, in order; the errors are [`parse_entry`]'s. Returns the
+/// facts section and the name.
+pub(crate) fn scan<'a>(
+    line: &'a [u8],
+    mut each: impl FnMut(Fact, &'a [u8]) -> Result<(), ParseError>,
+) -> Result<(&'a [u8], &'a [u8]), ParseError> {
+    let line = skip_indent(strip_line_end(line));
+    let mut pos = 0;
+    while let Some(&first) = line.get(pos)
+        && !is_blank(first)
+    {
+        let known = known_fact(line, pos)
+            .and_then(|(fact, value)| Some((fact, value, semicolon(line, value)?)));
+        let (fact, value, next) = match known {
+            Some((fact, value, semi)) => (fact, value..semi, semi + 1),
+            None => slow_fact(line, pos)?,
+        };
+        pos = next;
+        // (`Size=;`: the fact is there but says nothing.)
+        if fact != Fact::Other && !value.is_empty() {
+            each(fact, line.get(value).unwrap_or_default())?;
+        }
+    }
+    let facts = line.get(..pos).unwrap_or_default();
+    let rest = line.get(pos..).unwrap_or_default();
     let name = rest
         .strip_prefix(b" ")
         .or_else(|| rest.strip_prefix(b"\t"))
@@ -333,8 +685,61 @@ pub(crate) fn parse_entry_with<'a>(
             what: "an MLSx entry name",
         });
     }
-    entry.name = name;
-    Ok(entry)
+    Ok((facts, name))
+}
+
+/// `modify` and `create`: `YYYYMMDDHHMMSS[.fff]` read eight digits at a time (fractions
+/// of up to nine digits), anything else (longer fractions, errors) by [`FtpTime::parse`],
+/// which gives the same value.
+#[inline]
+pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
+    // The second word overlaps the first: `DDhhmmss`.
+    if let (Some(date), Some(time)) = (value.get(..8), value.get(6..14))
+        && (value.len() == 14 || (value.get(14) == Some(&b'.') && value.len() <= 24))
+    {
+        let date = u64::from_le_bytes(date.try_into().unwrap_or([0; 8]));
+        let time = u64::from_le_bytes(time.try_into().unwrap_or([0; 8]));
+        let fraction = value.get(15..).unwrap_or_default();
+        if let (Some(date), Some(time)) = (pairs(date), pairs(time))
+            && (value.len() == 14 || (!fraction.is_empty() && fraction.len() <= 9))
+        {
+            let pair = |word: u64, i: u32| ((word >> (16 * i)) & 0xff) as u8;
+            let whole = FtpTime::new(
+                u16::from(pair(date, 0)) * 100 + u16::from(pair(date, 1)),
+                pair(date, 2),
+                pair(date, 3),
+                pair(time, 1),
+                pair(time, 2),
+                pair(time, 3),
+            );
+            if value.len() == 14 {
+                return whole;
+            }
+            let mut nanos = 0u32;
+            for &d in fraction {
+                let v = d.wrapping_sub(b'0');
+                if v > 9 {
+                    return FtpTime::parse(value);
+                }
+                nanos = nanos * 10 + u32::from(v);
+            }
+            let scale = 10u32.pow(9 - fraction.len() as u32);
+            return whole?.with_nanosecond(nanos * scale, fraction.len() as u8);
+        }
+    }
+    FtpTime::parse(value)
+}
+
+/// Eight ASCII digits as four two-digit numbers, one per 16-bit lane (in text order), or
+/// `None` if any byte is not a digit.
+const fn pairs(word: u64) -> Option<u64> {
+    let nibbles = splat(0xf0);
+    if word & nibbles != splat(b'0') || word.wrapping_add(splat(6)) & nibbles != splat(b'0') {
+        return None;
+    }
+    let digits = word - splat(b'0');
+    // Little-endian: the first digit of a pair is the lower byte.
+    Some((digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff)
 }
 
 /// Parses the entry of an MLST reply (`250-Listing x` / ` facts name` / `250 End`): the
@@ -361,6 +766,17 @@ mod tests {
         let e = parse_entry(b" only a name").unwrap();
         assert_eq!(e.name, b"only a name");
         assert_eq!(e.facts, b"");
+        // Blanks before a fact list are an indent, not an empty fact list.
+        let e = parse_entry(b"     Type=file;Size=3;Modify=20230328150158.830; a b").unwrap();
+        assert_eq!((e.name, e.size), (&b"a b"[..], Some(3)));
+        assert_eq!(e.kind, Some(EntryType::File));
+        let e = parse_entry(b" Type=file;Size=42; magic").unwrap();
+        assert_eq!(e.name, b"magic");
+        // What does not read as facts stays the name.
+        let e = parse_entry(b"  a=b c").unwrap();
+        assert_eq!(e.name, b" a=b c");
+        let e = parse_entry(b"  type=file;").unwrap();
+        assert_eq!(e.name, b" type=file;");
         let e = parse_entry(b"Type=OS.unix=slink:/a b;UNIX.mode=0777; link").unwrap();
         assert_eq!(
             e.kind,
@@ -396,6 +812,105 @@ mod tests {
         assert_eq!(e.name, b"77 no trailing semicolon");
         assert_eq!((e.kind, e.size), (Some(EntryType::File), Some(3)));
         assert_eq!(e.fact_pairs().count(), 2);
+    }
+
+    #[test]
+    fn word_reading_agrees_with_byte_reading() {
+        let names = [
+            "type",
+            "TYPE",
+            "Type",
+            "size",
+            "Size",
+            "sizd",
+            "perm",
+            "PERM",
+            "modify",
+            "Modify",
+            "create",
+            "unique",
+            "UNIX.mode",
+            "unix.MODE",
+            "UNIX.uid",
+            "UNIX.gid",
+            "UNIX.owner",
+            "unix.group",
+            "UNIX.ownername",
+            "UNIX.groupname",
+            "lang",
+            "media-type",
+            "typ",
+            "types",
+            "unix.modes",
+            "unix-mode",
+            "t\x1dpe",
+            "type\x1d",
+            "unix\x0emode",
+            "UNIX.own",
+            "x",
+            "sizd\x1d",
+            "modify\x1d",
+            "UNIX.uid\x1d",
+        ];
+        let values = [
+            "file",
+            "",
+            "20201213202400",
+            "a=b",
+            "OS.unix=slink:/x y",
+            "0644",
+            "12345678901234567890",
+        ];
+        for name in names {
+            for value in values {
+                for tail in ["; n", ";x=y; n", ";"] {
+                    let line = alloc::format!("{name}={value}{tail}");
+                    let line = line.as_bytes();
+                    let quick = known_fact(line, 0)
+                        .and_then(|(fact, value)| Some((fact, value, semicolon(line, value)?)));
+                    if let Some((fact, value, semi)) = quick {
+                        let slow = slow_fact(line, 0).unwrap();
+                        assert_eq!(
+                            (fact, value..semi, semi + 1),
+                            slow,
+                            "{}",
+                            line.escape_ascii()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn timestamps_read_as_ftp_time_parse_reads_them() {
+        let values = [
+            "20201213202400",
+            "19700101000000",
+            "99991231235960",
+            "20240229120000",
+            "20230229120000",
+            "20201313202400",
+            "2020121320240",
+            "202012132024000",
+            "2020121320240a",
+            "20201213202400.1",
+            "20201213202400.123456789",
+            "20201213202400.1234567891",
+            "20201213202400.",
+            "20201213202400.12a",
+            "20201213202400Z",
+            "/0201213202400",
+            ":0201213202400",
+            "20201213202400 ",
+        ];
+        for value in values {
+            assert_eq!(
+                timestamp(value.as_bytes()),
+                FtpTime::parse(value.as_bytes()),
+                "{value}"
+            );
+        }
     }
 
     #[test]

@@ -12,7 +12,12 @@
 //! broken" values) and records whose only assertions are about things a listing entry does
 //! not carry (MLSD `perm` letters, ACL flags). A record that does not pass must be listed in
 //! `tests/conformance/listing-allow-list.txt` with a one-line reason; a listed record that
-//! passes fails the test too, so the list never goes stale.
+//! passes fails the test too, so the list never goes stale. Each entry carries its class:
+//! `[contested file:line]` names the record of another source that asserts something
+//! different on the same or an equivalent input (checked: it exists, is asserted, and
+//! differs), `[convention]` marks a source's own convention. The test prints the pass rate
+//! per file and overall, and the rate over the records no other source contradicts, which
+//! it holds above a floor (see the README, "This project's allow-list").
 //!
 //! Conventions the checker applies, as a caller of the listing module would:
 //! * `mlsd.jsonl` records are parsed with [`Format::Mlsd`] forced (the client sent MLSD),
@@ -262,7 +267,10 @@ fn check_entry(
         checked += 1;
         match key.as_str() {
             "name" => {
-                let (mut got, mut want) = (text(record, e.name), want.as_str().unwrap().to_owned());
+                let (mut got, mut want) = (
+                    text(record, &e.full_name()),
+                    want.as_str().unwrap().to_owned(),
+                );
                 // Chromium lower-cases VMS names: a display convention, flagged as such.
                 let lowercased = record["context"]["vms_name_style"]
                     .as_str()
@@ -613,6 +621,7 @@ fn detach(line: ParsedLine<'_>) -> ParsedLine<'static> {
             },
             owner: e.owner.map(leak),
             group: e.group.map(leak),
+            name_ext: e.name_ext.map(leak),
             raw: leak(e.raw),
             ..e
         }),
@@ -734,7 +743,7 @@ fn check_record(file: &str, record: &Value, unknown: &mut Vec<String>) -> Outcom
             for name in names.as_array().unwrap() {
                 let present = entries
                     .iter()
-                    .any(|e| text(record, e.name) == name.as_str().unwrap());
+                    .any(|e| text(record, &e.full_name()) == name.as_str().unwrap());
                 eq(name.as_str().unwrap(), present, key == "names_include")?;
             }
             whole_listing += 1;
@@ -790,54 +799,195 @@ fn check_record(file: &str, record: &Value, unknown: &mut Vec<String>) -> Outcom
     Ok(checked + whole_listing > 0)
 }
 
+/// How an allow-list entry classes its record (README.md, "This project's allow-list").
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Class {
+    /// Another source asserts something different on the same or an equivalent input:
+    /// the record named (`file.jsonl:LINE`).
+    Contested(String),
+    /// Only a source's own convention.
+    Convention,
+}
+
+/// The class of every allow-list entry; an entry without one fails the test.
+fn classes() -> BTreeMap<String, Class> {
+    ftp_tests::load_allow_list("listing-allow-list.txt")
+        .into_iter()
+        .map(|(key, reason)| {
+            let class = if let Some(rest) = reason.strip_prefix("[contested ") {
+                let named = rest.split(']').next().unwrap_or_default();
+                assert!(
+                    named.contains(".jsonl:") && rest.contains(']'),
+                    "{key}: `[contested file.jsonl:LINE]` names no record"
+                );
+                Class::Contested(named.to_owned())
+            } else if reason.starts_with("[convention]") {
+                Class::Convention
+            } else {
+                panic!(
+                    "{key}: the reason must start with `[contested file:line]` or `[convention]`"
+                )
+            };
+            (key, class)
+        })
+        .collect()
+}
+
+/// A record's entry-level assertions: its own, plus those of the first entry it lists.
+fn flat(expect: &Value) -> Map<String, Value> {
+    let mut out = expect.as_object().cloned().unwrap_or_default();
+    if let Some(Value::Array(entries)) = expect.get("entries")
+        && let [Value::Object(first), ..] = entries.as_slice()
+    {
+        for (k, v) in first {
+            out.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    out
+}
+
+/// Whether the record asserts that the input yields an entry.
+fn yields_entry(expect: &Value) -> bool {
+    expect["reject"] != true && expect.get("entries") != Some(&Value::Array(Vec::new()))
+}
+
+/// Whether two records' `expect` assert something different: one yields an entry and the
+/// other does not, a value asserted by both differs, or one calls the entries symlinks and
+/// the other not.
+fn asserts_differently(a: &Value, b: &Value) -> bool {
+    if yields_entry(a) != yields_entry(b) {
+        return true;
+    }
+    let (fa, fb) = (flat(a), flat(b));
+    let symlink = |f: &Map<String, Value>| match (f.get("kind"), f.get("entries_are_symlinks")) {
+        (Some(kind), _) => Some(kind == "symlink"),
+        (None, Some(all)) => all.as_bool(),
+        _ => None,
+    };
+    if let (Some(x), Some(y)) = (symlink(&fa), symlink(&fb))
+        && x != y
+    {
+        return true;
+    }
+    fa.iter()
+        .filter(|(k, _)| !NOT_ENTRY_KEYS.contains(&k.as_str()) && *k != "entries")
+        .any(|(k, v)| fb.get(k).is_some_and(|w| w != v))
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+/// The issue's target (#4): this share of the records with an asserted value match.
+const TARGET_PERCENT: f64 = 98.0;
+
+/// What this project reaches over the records no other source contradicts, and holds as a
+/// floor: below the target because of the `[convention]` records (README.md, "This
+/// project's allow-list", has the arithmetic).
+const UNCONTESTED_FLOOR_PERCENT: f64 = 96.7;
+
 #[test]
 fn listing_conformance() {
     let mut tally = ftp_tests::Tally::new("listing-allow-list.txt");
+    let classes = classes();
     let mut unknown_keys: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut all_asserted, mut all_pass) = (0, 0);
+    let mut expects: BTreeMap<String, Value> = BTreeMap::new();
+    let mut verdicts: BTreeMap<String, Verdict> = BTreeMap::new();
+    let (mut all_asserted, mut all_pass, mut all_contested) = (0, 0, 0);
     println!(
-        "{:<20} {:>7} {:>8} {:>6} {:>8} {:>5} {:>5} {:>7}",
-        "file", "records", "asserted", "pass", "allowed", "fail", "n/a", "pass %"
+        "{:<20} {:>7} {:>8} {:>6} {:>8} {:>5} {:>5} {:>7} {:>10} {:>13}",
+        "file",
+        "records",
+        "asserted",
+        "pass",
+        "allowed",
+        "fail",
+        "n/a",
+        "pass %",
+        "contested",
+        "uncontested %"
     );
     for file in FILES {
         let text = fs::read_to_string(ftp_tests::conformance_dir().join(file)).unwrap();
-        let (mut pass, mut allowed, mut fail, mut total, mut na) = (0, 0, 0, 0, 0);
+        let (mut pass, mut allowed, mut fail, mut total, mut na, mut contested) =
+            (0, 0, 0, 0, 0, 0);
         for (i, line) in text.lines().enumerate() {
             let record: Value = serde_json::from_str(line).unwrap();
             total += 1;
             let key = format!("{file}:{}", i + 1);
             let mut unknown = Vec::new();
             let outcome = check_record(file, &record, &mut unknown);
+            if std::env::var_os("LISTING_VERBOSE").is_some()
+                && let Err(why) = &outcome
+            {
+                println!("{key}: {why}");
+            }
             for k in unknown {
                 *unknown_keys.entry(k).or_default() += 1;
             }
-            match tally.judge(&key, &record, outcome) {
+            let verdict = tally.judge(&key, &record, outcome);
+            match verdict {
                 Verdict::NotAsserted => na += 1,
                 Verdict::Pass => pass += 1,
                 Verdict::Allowed => allowed += 1,
                 Verdict::Fail => fail += 1,
             }
+            if verdict == Verdict::Allowed && matches!(classes.get(&key), Some(Class::Contested(_)))
+            {
+                contested += 1;
+            }
+            expects.insert(key.clone(), record["expect"].clone());
+            verdicts.insert(key, verdict);
         }
         let asserted = pass + allowed + fail;
         all_asserted += asserted;
         all_pass += pass;
-        let rate = if asserted == 0 {
-            100.0
-        } else {
-            100.0 * pass as f64 / asserted as f64
-        };
+        all_contested += contested;
         println!(
-            "{file:<20} {total:>7} {asserted:>8} {pass:>6} {allowed:>8} {fail:>5} {na:>5} {rate:>6.1}%"
+            "{file:<20} {total:>7} {asserted:>8} {pass:>6} {allowed:>8} {fail:>5} {na:>5} {:>6.1}% {contested:>10} {:>12.1}%",
+            percent(pass, asserted),
+            percent(pass, asserted - contested),
         );
     }
+    let overall = percent(all_pass, all_asserted);
+    let uncontested = percent(all_pass, all_asserted - all_contested);
     println!(
-        "{:<20} {:>7} {:>8} {:>6}  ({:.1}% of asserted records pass)",
-        "all",
-        "",
-        all_asserted,
+        "{:<20} {:>7} {:>8} {:>6} {:>8} {:>5} {:>5} {:>6.1}% {:>10} {:>12.1}%",
+        "all", "", all_asserted, all_pass, "", "", "", overall, all_contested, uncontested
+    );
+    println!(
+        "{overall:.1}% of asserted records pass; {uncontested:.1}% of those no other source \
+         contradicts ({} of {}; issue target {TARGET_PERCENT}%)",
         all_pass,
-        100.0 * all_pass as f64 / all_asserted.max(1) as f64
+        all_asserted - all_contested
     );
     println!("asserted keys an Entry does not carry (not checked): {unknown_keys:?}");
+
+    // A contested entry names a record that exists, is asserted, and asserts otherwise.
+    for (key, class) in &classes {
+        let Class::Contested(named) = class else {
+            continue;
+        };
+        let (Some(mine), Some(theirs)) = (expects.get(key), expects.get(named)) else {
+            panic!("{key}: the contradicting record {named} does not exist");
+        };
+        assert_ne!(key, named, "{key} names itself as contradicting");
+        assert!(
+            matches!(verdicts[named], Verdict::Pass | Verdict::Allowed),
+            "{key}: {named} asserts nothing this test checks"
+        );
+        assert!(
+            asserts_differently(mine, theirs),
+            "{key}: {named} does not assert anything different"
+        );
+    }
     tally.finish(&FILES);
+    assert!(
+        uncontested >= UNCONTESTED_FLOOR_PERCENT,
+        "{uncontested:.2}% of uncontested records pass, below {UNCONTESTED_FLOOR_PERCENT}%"
+    );
 }

@@ -397,6 +397,7 @@ const NAME_STARTS: [u32; 26] = {
 /// Whether an `ls -l` date may start at `token` (`next` is the token after it): false only
 /// where [`ls_date`] surely finds none, so the owner, group and size columns are passed over
 /// without trying every date form on them.
+#[inline]
 pub(crate) fn may_start_ls_date(token: &[u8], next: Option<&[u8]>) -> bool {
     let Some(&first) = token.first() else {
         return false;

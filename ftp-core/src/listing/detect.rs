@@ -7,7 +7,7 @@
 //! every entry it can. The order for a line no format claimed yet: EPLF (starts with `+`),
 //! Unix `ls -l` (starts with a mode), DOS (starts with a date), VMS (starts with
 //! `NAME;VERSION`), OS/400, NetWare, OS/2, MVS, Connect:Enterprise, HP NonStop, VShell,
-//! VxWorks, WfFTP, OS-9, numeric `ls`, MLSD (starts with facts).
+//! VxWorks, WfFTP, OS-9, numeric `ls`, z/VM, MLSD (starts with facts).
 //! An MLSD line without facts (` name`), or whose facts lack every `;` (`a=b name`, a
 //! pre-RFC form), is taken only once MLSD was detected or forced, because in any other
 //! listing it is an unknown line, not an entry.
@@ -21,7 +21,8 @@ use alloc::vec::Vec;
 
 use super::{
     Entry, ParsedLine, SkipReason, connect_enterprise, dos, eplf, hp_nonstop, is_space, mlsd, mvs,
-    netware, os2, os9, os400, strip_line_end, unix, unix_numeric, vms, vshell, vxworks, wfftp,
+    netware, os2, os9, os400, strip_listing_line_end, unix, unix_numeric, vms, vshell, vxworks,
+    wfftp, zvm,
 };
 use crate::time::FtpTime;
 
@@ -65,11 +66,13 @@ pub enum Format {
     Os9,
     /// Numeric `ls` ([`unix_numeric`]).
     UnixNumeric,
+    /// z/VM CMS ([`zvm`]).
+    Zvm,
 }
 
 impl Format {
     /// Every concrete format (all but [`Format::Auto`]), in the order detection tries them.
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 17] = [
         Format::Eplf,
         Format::Unix,
         Format::Dos,
@@ -85,6 +88,7 @@ impl Format {
         Format::WfFtp,
         Format::Os9,
         Format::UnixNumeric,
+        Format::Zvm,
         Format::Mlsd,
     ];
 }
@@ -199,10 +203,11 @@ impl ListingParser {
         &self.core.ctx
     }
 
-    /// Classifies one line; a trailing `\n` or `\r\n` is removed first. See the
+    /// Classifies one line; a trailing `\n` or `\r\n` is removed first (a CR alone
+    /// is part of the line: see [`lines`](super::lines)). See the
     /// [type docs](Self) for the one case where the result is another line's.
     pub fn parse_line<'a>(&'a mut self, line: &'a [u8]) -> ParsedLine<'a> {
-        let line = strip_line_end(line);
+        let line = strip_listing_line_end(line);
         match self.state {
             Held::Nothing => {
                 if self.core.may_wrap() && vms::wrapped_name(line).is_some() {
@@ -301,9 +306,9 @@ impl<'l> Iterator for ParseAll<'_, 'l> {
     type Item = ParsedLine<'l>;
 
     fn next(&mut self) -> Option<ParsedLine<'l>> {
-        let line = strip_line_end(self.lines.next()?);
+        let line = strip_listing_line_end(self.lines.next()?);
         if self.core.may_wrap() && vms::wrapped_name(line).is_some() {
-            let next = self.lines.peek().map(|l| strip_line_end(l));
+            let next = self.lines.peek().map(|l| strip_listing_line_end(l));
             if let Some(e) = next.and_then(|n| vms::parse_wrapped(line, n, &self.core.ctx)) {
                 self.lines.next();
                 self.core.found(Format::Vms);
@@ -351,42 +356,47 @@ impl Core {
         if line.iter().all(|b| is_space(*b)) {
             return ParsedLine::Skipped(SkipReason::Blank);
         }
-        let entry = match self.format {
+        // (Each arm returns the entry itself: a result built in place, not moved through a
+        // tuple, which costs a copy of the entry per line.)
+        let format = match self.format {
             // The listing's format first, without setting up the search.
-            Format::Auto
-                if let Some(detected) = self.detected
-                    && let Some(e) = self.parse_as(detected, line) =>
-            {
-                Some((detected, e))
-            }
-            Format::Auto => {
-                let mut rest = Format::ALL
-                    .into_iter()
-                    .filter(|f| Some(*f) != self.detected);
-                rest.find_map(|format| {
-                    // See the module docs: ` name` (and `fact=value name`, without any
-                    // `;`) is an MLSD entry only in an MLSD listing.
-                    if format == Format::Mlsd
-                        && self.detected != Some(Format::Mlsd)
-                        && !strict_facts(line)
-                    {
-                        return None;
-                    }
-                    self.parse_as(format, line).map(|e| (format, e))
-                })
-            }
-            forced => self.parse_as(forced, line).map(|e| (forced, e)),
-        };
-        match entry {
-            Some((format, entry)) => {
-                self.found(format);
-                ParsedLine::Entry(entry)
-            }
-            None => match skip_reason(line) {
-                Some(reason) => ParsedLine::Skipped(reason),
-                None => ParsedLine::Unparsed(line),
+            Format::Auto => match self.detected {
+                Some(detected) => match self.parse_as(detected, line) {
+                    Some(e) => return ParsedLine::Entry(e),
+                    None => self.search(line),
+                },
+                None => self.search(line),
             },
+            forced => Some(forced),
+        };
+        if let Some(format) = format
+            && let Some(e) = self.parse_as(format, line)
+        {
+            self.found(format);
+            return ParsedLine::Entry(e);
         }
+        match skip_reason(line) {
+            Some(reason) => ParsedLine::Skipped(reason),
+            None => ParsedLine::Unparsed(line),
+        }
+    }
+
+    /// The first format other than the detected one that reads `line` (see the module
+    /// docs: ` name`, and `fact=value name` without any `;`, is an MLSD entry only in an
+    /// MLSD listing).
+    fn search(&self, line: &[u8]) -> Option<Format> {
+        Format::ALL
+            .into_iter()
+            .filter(|f| Some(*f) != self.detected)
+            .find(|&format| {
+                if format == Format::Mlsd
+                    && self.detected != Some(Format::Mlsd)
+                    && !strict_facts(line)
+                {
+                    return false;
+                }
+                self.parse_as(format, line).is_some()
+            })
     }
 
     fn parse_as<'l>(&self, format: Format, line: &'l [u8]) -> Option<super::Entry<'l>> {
@@ -407,6 +417,7 @@ impl Core {
             Format::WfFtp => wfftp::parse(line, &self.ctx),
             Format::Os9 => os9::parse(line, &self.ctx),
             Format::UnixNumeric => unix_numeric::parse(line),
+            Format::Zvm => zvm::parse(line, &self.ctx),
             Format::Auto => None,
         }
     }
@@ -555,6 +566,24 @@ mod tests {
         let mut p = parser();
         p.parse_line(b"-rw-r--r-- 1 ftp ftp 531 Jan 29 03:26 README");
         assert_eq!(p.parse_line(b"x;1"), ParsedLine::Unparsed(b"x;1"));
+    }
+
+    #[test]
+    fn a_cr_without_lf_is_part_of_the_name() {
+        let mut p = parser();
+        let line = b"drwxr--r--   1 user     group          0 Feb 29 18:14 Icon\r";
+        assert_eq!(p.parse_line(line).entry().unwrap().name, b"Icon\r");
+        let line = b"drwxr--r--   1 user     group          0 Feb 29 18:14 Icon\r\r\n";
+        assert_eq!(p.parse_line(line).entry().unwrap().name, b"Icon\r");
+        let line = b"drwxr--r--   1 user     group          0 Feb 29 18:14 Icon\r\n";
+        assert_eq!(p.parse_line(line).entry().unwrap().name, b"Icon");
+        let data =
+            b"-rw-r--r-- 1 a b 0 Feb 29 18:14 Icon\r\r\n-rw-r--r-- 1 a b 0 Feb 29 18:14 x\r\n";
+        let names: Vec<&[u8]> = parser()
+            .parse_all(data)
+            .filter_map(|l| l.entry().map(|e| e.name))
+            .collect();
+        assert_eq!(names, [&b"Icon\r"[..], b"x"]);
     }
 
     #[test]

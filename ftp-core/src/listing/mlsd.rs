@@ -1,5 +1,6 @@
-//! MLSD lines (RFC 3659 §7) as listing [`Entry`] values: a thin layer over
-//! [`crate::mlsx::parse_entry`], which implements the format.
+//! MLSD lines (RFC 3659 §7) as listing [`Entry`] values: the format is
+//! [`crate::mlsx`]'s; this reads, in the same single scan, only the facts an entry shows
+//! (and checks the others as [`crate::mlsx::parse_entry`] does).
 //!
 //! ```text
 //! type=file;size=1024;modify=20201213202400;UNIX.mode=0644; report; final.txt
@@ -11,7 +12,7 @@
 
 use super::date::ListingTime;
 use super::{Entry, EntryKind, decimal};
-use crate::mlsx::{self, EntryType, MlsxEntry};
+use crate::mlsx::{self, EntryType, Fact, MlsxEntry};
 
 /// Parses one MLSD line (line end already removed). `None` if it is not one.
 ///
@@ -23,9 +24,86 @@ use crate::mlsx::{self, EntryType, MlsxEntry};
 /// assert_eq!(e.permissions, Some(0o644));
 /// ```
 pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
-    let mut names = mlsx::Names::default();
-    let e = mlsx::parse_entry_with(line, &mut names).ok()?;
-    Some(entry(&e, &names, line))
+    // The facts an entry shows, read in the scan into the entry itself; the others are
+    // still checked, so a line is an entry exactly when `mlsx::parse_entry` accepts it.
+    let mut shown = Shown {
+        entry: Entry::new(b"", EntryKind::Other, line),
+        kind: None,
+        owner_rank: 0,
+        group_rank: 0,
+    };
+    let (_, name) = mlsx::scan(line, |fact, value| shown.fact(fact, value)).ok()?;
+    let mut entry = shown.entry;
+    entry.name = name;
+    entry.kind = kind_of(shown.kind);
+    Some(entry)
+}
+
+/// An entry being filled from an MLSD line's facts.
+struct Shown<'a> {
+    entry: Entry<'a>,
+    kind: Option<EntryType<'a>>,
+    /// Which fact gave the owner (and the group): names where the server gave them
+    /// (`UNIX.ownername`, 3), else `UNIX.owner` (2), else the number (`UNIX.uid`, 1).
+    owner_rank: u8,
+    group_rank: u8,
+}
+
+impl<'a> Shown<'a> {
+    #[inline(always)]
+    fn fact(&mut self, fact: Fact, value: &'a [u8]) -> Result<(), crate::ParseError> {
+        let e = &mut self.entry;
+        match fact {
+            Fact::Type => {
+                // The usual spellings first, without the call.
+                self.kind = Some(match value {
+                    b"file" => EntryType::File,
+                    b"dir" => EntryType::Dir,
+                    _ => EntryType::parse(value),
+                });
+            }
+            Fact::Size => e.size = Some(mlsx::decimal(value, "the size fact")?),
+            Fact::Sizd => {
+                let sizd = mlsx::decimal(value, "the sizd fact")?;
+                e.size = e.size.or(Some(sizd));
+            }
+            Fact::Modify => e.modified = Some(ListingTime::utc(mlsx::timestamp(value)?)),
+            Fact::Create => {
+                mlsx::timestamp(value)?;
+            }
+            // The type bits of UNIX.mode are the `type` fact's business.
+            Fact::UnixMode => e.permissions = Some((mlsx::octal(value)? & 0o7777) as u16),
+            Fact::UnixUid => {
+                mlsx::small(value, "the UNIX.uid fact")?;
+                self.owner(value, 1);
+            }
+            Fact::UnixGid => {
+                mlsx::small(value, "the UNIX.gid fact")?;
+                self.group(value, 1);
+            }
+            Fact::UnixOwner => self.owner(value, 2),
+            Fact::UnixGroup => self.group(value, 2),
+            Fact::UnixOwnerName => self.owner(value, 3),
+            Fact::UnixGroupName => self.group(value, 3),
+            Fact::Perm | Fact::Unique | Fact::Other => {}
+        }
+        Ok(())
+    }
+
+    /// The last value of the highest-ranked fact wins.
+    fn owner(&mut self, value: &'a [u8], rank: u8) {
+        if rank >= self.owner_rank {
+            self.entry.owner = Some(value);
+            self.owner_rank = rank;
+        }
+    }
+
+    fn group(&mut self, value: &'a [u8], rank: u8) {
+        if rank >= self.group_rank {
+            self.entry.group = Some(value);
+            self.group_rank = rank;
+        }
+    }
 }
 
 /// The listing view of an already parsed MLST/MLSD entry; `raw` is the line it came from.
@@ -39,14 +117,18 @@ pub fn from_mlsx<'a>(e: &MlsxEntry<'a>, raw: &'a [u8]) -> Entry<'a> {
     entry(e, &names, raw)
 }
 
-fn entry<'a>(e: &MlsxEntry<'a>, names: &mlsx::Names<'a>, raw: &'a [u8]) -> Entry<'a> {
-    let kind = match e.kind {
+fn kind_of(kind: Option<EntryType<'_>>) -> EntryKind<'_> {
+    match kind {
         Some(EntryType::File) => EntryKind::File,
         Some(EntryType::Dir | EntryType::Cdir | EntryType::Pdir) => EntryKind::Dir,
         Some(EntryType::Symlink { target }) => EntryKind::Symlink { target },
         Some(EntryType::OsSpecific(value)) => os_specific(value),
         Some(EntryType::Other(_)) | None => EntryKind::Other,
-    };
+    }
+}
+
+fn entry<'a>(e: &MlsxEntry<'a>, names: &mlsx::Names<'a>, raw: &'a [u8]) -> Entry<'a> {
+    let kind = kind_of(e.kind);
     Entry {
         size: e.size,
         modified: e.modify.map(ListingTime::utc),
@@ -117,5 +199,36 @@ mod tests {
         );
         assert_eq!(parse(b" only a name").unwrap().kind, EntryKind::Other);
         assert!(parse(b"type=file;size=x; bad").is_none());
+    }
+
+    /// `parse` reads in one scan what `mlsx::parse_entry` reads: the same entries, and the
+    /// same lines refused.
+    #[test]
+    fn the_same_as_the_mlsx_entry() {
+        let lines: [&[u8]; 16] = [
+            b"UNIX.uid=7;UNIX.owner=8;UNIX.ownername=bob;UNIX.owner=9;UNIX.gid=3;UNIX.group=4; x",
+            b"UNIX.owner=9;UNIX.uid=7;UNIX.groupname=g;UNIX.gid=1;UNIX.groupname=h; y",
+            b"modify=20201213202400;perm=adfrw;size=10485760;type=file;unique=801U1C;UNIX.group=1000;UNIX.mode=0644;UNIX.owner=1000; big.bin",
+            b"type=file;size=12004;modify=20240102101112;UNIX.mode=0644;UNIX.uid=1000;UNIX.gid=1000;unique=803g1; source file.rs",
+            b"Type=dir;Modify=20240102101112.5;UNIX.ownername=bob;UNIX.groupname=staff;UNIX.uid=7; d",
+            b"sizd=4096;size=1; s",
+            b"size=1;sizd=4096; s",
+            b"type=OS.unix=slink:/a b;create=x; bad create",
+            b"type=file;UNIX.uid=99999999999; bad uid",
+            b"type=file;UNIX.mode=0999; bad mode",
+            b"type=file;size=3 77 no trailing semicolon",
+            b"Size=;type=file; /empty/size",
+            b"  Type=file;Size=42; indented",
+            b" no facts",
+            b"type=file;x",
+            b"weird\x1dname=1;type=file; w",
+        ];
+        for line in lines {
+            let mut names = mlsx::Names::default();
+            let via_mlsx = mlsx::parse_entry_with(line, &mut names)
+                .ok()
+                .map(|e| entry(&e, &names, line));
+            assert_eq!(parse(line), via_mlsx, "{}", line.escape_ascii());
+        }
     }
 }

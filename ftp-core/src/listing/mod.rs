@@ -21,6 +21,7 @@
 //! | Nortel WfFTP | `boot.cfg  1014196  06/03/04  Thur.   10:20:03` | [`wfftp`] |
 //! | OS-9 | `20.20 07/03/29 1026 d-ewrewr 2650 85920 CMDS` | [`os9`] |
 //! | numeric `ls` | `0100644   500  101   12345    123456789   report.txt` | [`unix_numeric`] |
+//! | z/VM (CMS) | `PROFILE  EXEC  V  65  107  2 2005-10-04 15:28:42 060191` | [`zvm`] |
 //!
 //! The rule that matters most: **no line is ever lost**. Every line comes back as a
 //! [`ParsedLine`]: an [`Entry`], a line known to carry no entry ([`ParsedLine::Skipped`]:
@@ -50,10 +51,22 @@
 //! # Ok::<(), ftp_core::ParseError>(())
 //! ```
 
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::error::ParseError;
 pub(crate) use crate::reply::strip_line_end;
+
+/// A line without its line end: `\r\n` or `\n`. A CR without a LF after it is no line
+/// end and stays: it ends the name of a classic Mac `Icon\r` file, which a CRLF listing
+/// sends as `Icon\r\r\n` and [`lines`] hands over as `Icon\r`.
+pub(crate) fn strip_listing_line_end(line: &[u8]) -> &[u8] {
+    match line.strip_suffix(b"\n") {
+        Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+        None => line,
+    }
+}
 
 pub mod connect_enterprise;
 pub mod date;
@@ -74,6 +87,7 @@ pub mod vms;
 pub mod vshell;
 pub mod vxworks;
 pub mod wfftp;
+pub mod zvm;
 
 pub use date::{DEFAULT_MAX_FUTURE_SECONDS, DateOrder, ListingTime, Precision, TimeContext};
 pub use detect::{Format, ListingParser, ParseAll};
@@ -133,6 +147,11 @@ pub struct Entry<'a> {
     pub group: Option<&'a [u8]>,
     /// The hard-link count.
     pub links: Option<u64>,
+    /// A second part of the name, printed in a column of its own: z/VM (CMS) lists a
+    /// file's name and type apart (`PROFILE  EXEC`), and the file is `PROFILE.EXEC`
+    /// ([`full_name`](Self::full_name) joins them). `None` in every other format, where
+    /// [`name`](Self::name) is the whole name.
+    pub name_ext: Option<&'a [u8]>,
     /// The whole line the entry came from (line end removed).
     pub raw: &'a [u8],
 }
@@ -149,7 +168,24 @@ impl<'a> Entry<'a> {
             owner: None,
             group: None,
             links: None,
+            name_ext: None,
             raw,
+        }
+    }
+
+    /// The name a command takes: [`name`](Self::name), or `name.ext` when the listing
+    /// printed the name in two columns (see [`name_ext`](Self::name_ext)); borrowed
+    /// unless it has to be joined.
+    pub fn full_name(&self) -> Cow<'a, [u8]> {
+        match self.name_ext {
+            None => Cow::Borrowed(self.name),
+            Some(ext) => {
+                let mut joined = Vec::with_capacity(self.name.len() + 1 + ext.len());
+                joined.extend_from_slice(self.name);
+                joined.push(b'.');
+                joined.extend_from_slice(ext);
+                Cow::Owned(joined)
+            }
         }
     }
 
@@ -170,6 +206,7 @@ impl fmt::Debug for Entry<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Entry")
             .field("name", &format_args!("\"{}\"", self.name.escape_ascii()))
+            .field("name_ext", &self.name_ext.map(<[u8]>::escape_ascii))
             .field("kind", &self.kind)
             .field("size", &self.size)
             .field("modified", &self.modified)
@@ -225,8 +262,9 @@ impl<'a> ParsedLine<'a> {
 
 /// The lines of a complete listing buffer, each without its `\n` or `\r\n`. A last line
 /// without a line end is returned too; the empty text after a final line end is not.
-/// (A name that itself ends in CR, the classic Mac `Icon\r`, cannot be told from a line
-/// end and loses that CR, here and in [`ListingParser::parse_line`].)
+/// (A name that itself ends in CR, the classic Mac `Icon\r`, keeps that CR in a CRLF
+/// listing, `Icon\r\r\n`; in a listing of bare LF lines it cannot be told from a line
+/// end and is lost.)
 ///
 /// ```
 /// let got: Vec<&[u8]> = ftp_core::listing::lines(b"a\r\nb c\n\nd").collect();
@@ -240,6 +278,7 @@ pub fn lines(data: &[u8]) -> Lines<'_> {
 pub use crate::reply::Lines;
 
 /// A decimal number of ASCII digits only, without overflow.
+#[inline]
 pub(crate) fn decimal(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || digits.len() > 20 {
         return None;
@@ -290,7 +329,9 @@ impl Iterator for Tokens<'_> {
 
     fn next(&mut self) -> Option<(usize, usize)> {
         // A plain index scan: this runs for every column of every line. (Each index is
-        // checked against the length first, so the indexing cannot fail.)
+        // checked against the length first, so the indexing cannot fail.) Tokens and the
+        // blanks between them are a few bytes long, so this beats a word-at-a-time scan,
+        // whose set-up costs more than it saves.
         let line = self.line;
         let len = line.len();
         let mut start = self.pos;

@@ -122,7 +122,7 @@ impl From<&Entry<'_>> for OwnedEntry {
             EntryKind::Other => OwnedKind::Other,
         };
         OwnedEntry {
-            name: e.name.to_vec(),
+            name: e.full_name().into_owned(),
             kind,
             size: e.size,
             modified: e.modified,

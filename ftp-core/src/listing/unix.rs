@@ -131,7 +131,17 @@ fn scan<'a>(
     let (owner, group) = match people {
         [] => (None, glued_group),
         [owner] => (text(owner), glued_group),
-        [owner, rest @ ..] => (text(owner), span(rest)),
+        [owner, group] => (text(owner), text(group)),
+        [first, rest @ ..] => match columns(people) {
+            // `john smith     test group`: the padding between columns is wider than the
+            // one space inside a name, so it says where the owner ends.
+            Columns2::Two(split) => (span(people.get(..split)?), span(people.get(split..)?)),
+            // Single spaces throughout: nothing tells the columns apart; the owner is
+            // one word (user names rarely hold a space, Windows group names often do).
+            Columns2::One => (text(first), span(rest)),
+            // More columns than `ls` prints between the links and the size.
+            Columns2::More => return None,
+        },
     };
 
     finish(
@@ -147,6 +157,33 @@ fn scan<'a>(
         },
         &found,
     )
+}
+
+/// How the tokens between the link count and the size group into columns.
+enum Columns2 {
+    /// One column: every token is one space from the next.
+    One,
+    /// Two columns; the second starts at this token.
+    Two(usize),
+    /// Three or more.
+    More,
+}
+
+/// Groups `tokens` into columns: `ls` pads between columns, so a gap of two or more
+/// blanks separates columns while a single space may sit inside a name (`Domain Users`).
+fn columns(tokens: &[(usize, usize)]) -> Columns2 {
+    let mut split = None;
+    for (i, pair) in tokens.windows(2).enumerate() {
+        if let [(_, end), (start, _)] = pair
+            && start.saturating_sub(*end) >= 2
+        {
+            if split.is_some() {
+                return Columns2::More;
+            }
+            split = Some(i + 1);
+        }
+    }
+    split.map_or(Columns2::One, Columns2::Two)
 }
 
 /// The columns before the date, read.
@@ -237,6 +274,7 @@ fn finish<'a>(
         owner,
         group,
         links,
+        name_ext: None,
         raw: line,
     })
 }
@@ -263,10 +301,12 @@ fn classic<'a>(
     let links = decimal(text(links)?)?;
     let size_text = text(size)?;
     let size = decimal(size_text)?;
-    let (owner, group, month_text) = (text(owner)?, text(group)?, text(month)?);
+    let (owner, group) = (text(owner)?, text(group)?);
+    // (The size, all digits, cannot start a date here: a digits-only token starts one
+    // only as `month day` or `day month` followed by a time or a year, and what follows
+    // is the English month and its day.)
     if date::may_start_ls_date(owner, Some(group))
         || date::may_start_ls_date(group, Some(size_text))
-        || date::may_start_ls_date(size_text, Some(month_text))
     {
         return None;
     }
@@ -374,6 +414,25 @@ fn mode(token: &[u8]) -> Option<(u8, u16, Option<u64>)> {
         return None;
     }
     let (perms, tail) = (rest.get(..9)?, rest.get(9..)?);
+    let bits = match plain_bits(perms) {
+        Some(bits) => bits,
+        None => all_bits(perms)?,
+    };
+    let tail = match tail.first() {
+        Some(b'+' | b'.' | b'@') => tail.get(1..)?,
+        _ => tail,
+    };
+    let links = if tail.is_empty() {
+        None
+    } else {
+        Some(decimal(tail)?)
+    };
+    Some((type_char, bits, links))
+}
+
+/// The nine permission characters with every letter `ls` may print (setuid, sticky,
+/// mandatory locking, …).
+fn all_bits(perms: &[u8]) -> Option<u16> {
     let mut bits = 0u16;
     for (i, &c) in perms.iter().enumerate() {
         // Which triplet (user, group, other) and which letter in it.
@@ -397,16 +456,23 @@ fn mode(token: &[u8]) -> Option<(u8, u16, Option<u64>)> {
             _ => return None,
         };
     }
-    let tail = match tail.first() {
-        Some(b'+' | b'.' | b'@') => tail.get(1..)?,
-        _ => tail,
-    };
-    let links = if tail.is_empty() {
-        None
-    } else {
-        Some(decimal(tail)?)
-    };
-    Some((type_char, bits, links))
+    Some(bits)
+}
+
+/// The nine permission characters when each is `-` or the letter `ls` prints for that bit
+/// (`rwxr-x---`): the bits, read without the special cases (`s`, `t`, `l`, …).
+fn plain_bits(perms: &[u8]) -> Option<u16> {
+    let perms: &[u8; 9] = perms.try_into().ok()?;
+    let mut bits = 0u16;
+    for (&c, &letter) in perms.iter().zip(b"rwxrwxrwx") {
+        bits <<= 1;
+        if c == letter {
+            bits |= 1;
+        } else if c != b'-' {
+            return None;
+        }
+    }
+    Some(bits)
 }
 
 /// `33.5k`, `9.0M`: `ls -h` sizes (binary multiples), truncated to whole bytes. The exact
@@ -485,6 +551,30 @@ mod tests {
         );
         let e = p("drwx------ 4 maxm Domain Users 512 Oct 2 10:59 .metadata");
         assert_eq!(e.group, Some(&b"Domain Users"[..]));
+        // Padding wider than one space separates owner from group, names with spaces
+        // included; a third padded column is not `ls -l`.
+        let e = p("drwxr-xr-x   2 john smith     test group         4096 Mar  2 15:13 zxbox");
+        assert_eq!(
+            (e.owner, e.group),
+            (Some(&b"john smith"[..]), Some(&b"test group"[..]))
+        );
+        let e = p("drwxr-xr-x   2 john smith     group         4096 Mar  2 15:13 zxbox");
+        assert_eq!(
+            (e.owner, e.group),
+            (Some(&b"john smith"[..]), Some(&b"group"[..]))
+        );
+        let e = p("drwx------ 4 maxm  Domain Users 512 Oct 2 10:59 .metadata");
+        assert_eq!(
+            (e.owner, e.group),
+            (Some(&b"maxm"[..]), Some(&b"Domain Users"[..]))
+        );
+        assert!(
+            parse(
+                b"----rwxr-x   1 PEP      0  xx        422 Mar 24 14:06 readme",
+                &ctx()
+            )
+            .is_none()
+        );
         let e = p("drwxr-x---+1464 chrism   chrism     41472 Feb 25 13:17 20090225");
         assert_eq!(e.links, Some(1464));
         assert_eq!(e.owner, Some(&b"chrism"[..]));
@@ -554,6 +644,11 @@ mod tests {
             "-rw-r--r--   1 ftp      ftp      999 Feb 30 12:00 bad",
             "-rw-r--r--   1 ftp      ftp      999 Jan 29 3:26 one-digit hour",
             "-rw-r--r--   1 ftp      ftp      999 JAN 29 03:26 upper",
+            "lrwxrwxrwx    1 0        0               7 Mar 14  2023 bin -> usr/bin",
+            "-rw-r--r--   1 ftp      ftp       12 Jan  5 10:00 small size",
+            "-rw-r--r--   1 ftp      ftp        3 Dec 29  2003 smaller",
+            "-rw-r--r--   1 3        29      2003 Jan  5 10:00 numeric owner",
+            "-rw-r--r--   1 ftp      ftp       31 Feb 29 12:00 leap day",
         ];
         for line in lines {
             let c = ctx();
@@ -564,6 +659,35 @@ mod tests {
                 assert_eq!(Some(fast), general(line.as_bytes()), "{line}");
             }
         }
+    }
+
+    #[test]
+    fn plain_permissions_read_as_the_full_rules() {
+        for perms in [
+            "rwxrwxrwx",
+            "---------",
+            "rw-r--r--",
+            "rwxr-x---",
+            "r--r--r--",
+            "-w--w--w-",
+            "--x--x--x",
+        ] {
+            assert_eq!(
+                plain_bits(perms.as_bytes()),
+                all_bits(perms.as_bytes()),
+                "{perms}"
+            );
+        }
+        for perms in [
+            "rwsr-xr-x",
+            "rwxrwxrwt",
+            "rw-r-lr--",
+            "rwxrwxrwX",
+            "xwrrwxrwx",
+        ] {
+            assert_eq!(plain_bits(perms.as_bytes()), None, "{perms}");
+        }
+        assert_eq!(all_bits(b"rwsr-xr-t"), Some(0o5755));
     }
 
     #[test]
