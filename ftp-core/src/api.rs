@@ -418,6 +418,33 @@ macro_rules! remote_commands {
             }
         }
 
+        fn sha256_reply(
+            &mut self,
+            path: &str,
+        ) -> impl ::core::future::Future<
+            Output = Result<Option<$crate::reply::OwnedReply>, $crate::driver::Error>,
+        > + Send {
+            async move {
+                let (mut offered, mut selected) = (false, false);
+                if let Some(caps) = self.capabilities() {
+                    for algorithm in caps.hash_algorithms() {
+                        if algorithm.name.eq_ignore_ascii_case(b"SHA-256") {
+                            (offered, selected) = (true, algorithm.marked);
+                        }
+                    }
+                }
+                if !offered {
+                    return Ok(None);
+                }
+                let client = self.client();
+                if !selected {
+                    client.opts("HASH SHA-256")$($wait)*;
+                }
+                let line = [&b"HASH "[..], path.as_bytes()].concat();
+                Ok(Some(client.sendcmd(line)$($wait)*))
+            }
+        }
+
         #[allow(clippy::needless_question_mark)]
         fn file_size(
             &mut self,

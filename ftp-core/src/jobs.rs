@@ -157,6 +157,18 @@ pub trait Remote: Send {
     fn remove_dir(&mut self, path: &str) -> impl Future<Output = Result<(), Error>> + Send;
     /// Deletes a file (`DELE`).
     fn delete_file(&mut self, path: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// The reply to `HASH path` with SHA-256 selected (`OPTS HASH SHA-256` first if
+    /// needed), when the server's FEAT offers SHA-256; `None` otherwise.
+    fn sha256_reply(
+        &mut self,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<crate::reply::OwnedReply>, Error>> + Send;
+    /// Runs `work` where blocking is fine (in place for a blocking adapter, on a thread
+    /// meant for it for an async one): hashing a large local file.
+    fn run_blocking<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + Send;
     /// A file's size (`SIZE`).
     fn file_size(&mut self, path: &str) -> impl Future<Output = Result<u64, Error>> + Send;
     /// Sets a file's modification time (`MFMT` or two-argument `MDTM`).
@@ -375,6 +387,9 @@ pub struct Report {
     /// Whether modification times could be set on the server (uploads); `true` for
     /// downloads.
     pub times_kept: bool,
+    /// The digest the result was checked with against the server's (`HASH`), if the
+    /// server offers one (segmented downloads).
+    pub verified_by: Option<&'static str>,
     /// How long the job took.
     pub elapsed: Duration,
 }
@@ -699,6 +714,7 @@ impl Mirror {
             skipped: self.skipped.clone(),
             failed,
             times_kept: !self.times_unsupported.load(Ordering::Relaxed),
+            verified_by: None,
             elapsed: self.started.elapsed(),
         })
     }
@@ -729,6 +745,22 @@ async fn back_off<R: Remote>(
             Ok(()) => return Ok(()),
             Err(e) => error = e,
         }
+    }
+}
+
+/// The SHA-256 of a local file.
+fn sha256_file(path: &Path) -> Result<[u8; 32], Error> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = std::vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finalize().into());
+        }
+        hasher.update(&buf[..n]);
     }
 }
 
@@ -913,7 +945,8 @@ fn scan_local(
 }
 
 /// One file downloaded in segments over several sessions (`REST` to each segment's
-/// start, the transfer aborted at its end), verified by size.
+/// start, the transfer aborted at its end), verified by size, and by SHA-256 where the
+/// server offers `HASH` (XMD5/XCRC, older non-standard commands, are not used).
 #[derive(Debug)]
 pub struct Segmented {
     remote: String,
@@ -1028,14 +1061,32 @@ impl Segmented {
         }
     }
 
-    /// Checks the result: every segment complete and the local file exactly the remote
-    /// size.
-    pub fn finish(&self) -> Result<Report, Error> {
+    /// Checks the result: every segment complete, the local file exactly the remote size,
+    /// and, where the server offers `HASH` with SHA-256, the same digest.
+    pub async fn finish<R: Remote>(&self, remote: &mut R) -> Result<Report, Error> {
         let failed = core::mem::take(&mut *self.failed.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut verified_by = None;
         if failed.is_empty() {
             let len = fs::metadata(&self.local)?.len();
             if len != self.size {
                 return Err(short(OpKind::Retr, self.size, len));
+            }
+            if let Some(reply) = remote.sha256_reply(&self.remote).await? {
+                let hash = crate::hash::parse_hash(reply.text()).map_err(|e| Error::Protocol {
+                    kind: OpKind::Raw,
+                    error: OpError::Parse(e),
+                })?;
+                let local = self.local.clone();
+                let digest = remote.run_blocking(move || sha256_file(&local)).await?;
+                if !hash.algorithm.eq_ignore_ascii_case(b"SHA-256") || !hash.matches(&digest) {
+                    return Err(Error::Protocol {
+                        kind: OpKind::Retr,
+                        error: OpError::DigestMismatch {
+                            algorithm: "SHA-256",
+                        },
+                    });
+                }
+                verified_by = Some("SHA-256");
             }
         }
         Ok(Report {
@@ -1044,6 +1095,7 @@ impl Segmented {
             retries: self.retries.load(Ordering::Relaxed),
             failed,
             times_kept: true,
+            verified_by,
             elapsed: self.started.elapsed(),
             ..Report::default()
         })

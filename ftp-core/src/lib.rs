@@ -66,6 +66,7 @@ pub mod driver;
 mod error;
 pub mod feat;
 pub mod framing;
+pub mod hash;
 #[cfg(feature = "std")]
 pub mod jobs;
 pub mod listing;

@@ -550,6 +550,13 @@ pub enum OpError {
         /// Bytes received.
         received: u64,
     },
+    /// A transferred file's digest differs from the server's (`HASH`): the copy is
+    /// corrupt.
+    #[error("the {algorithm} digest differs from the server's")]
+    DigestMismatch {
+        /// The algorithm (`SHA-256`).
+        algorithm: &'static str,
+    },
     /// The caller aborted the op ([`Client::abort`]).
     #[error("aborted")]
     Aborted,

@@ -1214,10 +1214,13 @@ fn pget(options: &Options, local: Option<&Path>) -> Result<(), Failure> {
     }
     let secs = report.elapsed.as_secs_f64().max(1e-3);
     eprintln!(
-        "{what}: {} in {secs:.1}s ({}/s), {} retries",
+        "{what}: {} in {secs:.1}s ({}/s), {} retries; checked by size{}",
         indicatif::HumanBytes(report.bytes),
         indicatif::HumanBytes((report.bytes as f64 / secs) as u64),
-        report.retries
+        report.retries,
+        report
+            .verified_by
+            .map_or(String::new(), |d| format!(" and {d} (HASH)"))
     );
     Ok(())
 }

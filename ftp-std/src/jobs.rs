@@ -112,7 +112,7 @@ pub fn run_segmented(
         }
         block_on(job.work(&mut first));
     });
-    job.finish()
+    block_on(job.finish(&mut first))
 }
 
 /// Polls a job future to completion. `ftp-std`'s [`Remote`] futures never wait, so this
@@ -269,6 +269,13 @@ impl Remote for PooledClient<'_> {
 
     fn recover(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
         std::future::ready(PooledClient::recover(self))
+    }
+
+    fn run_blocking<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> impl Future<Output = T> + Send {
+        std::future::ready(work())
     }
 
     fn pause(&mut self, delay: Duration) -> impl Future<Output = ()> + Send {

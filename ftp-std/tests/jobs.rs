@@ -310,3 +310,48 @@ fn retry_policy_catalogue() {
         fs::remove_dir_all(&local).unwrap();
     }
 }
+
+#[test]
+fn segmented_download_is_checked_with_hash_where_offered() {
+    use ftp_test_server::HashMode;
+    let data = content(3 << 20, 21);
+    for (mode, expect_ok) in [(HashMode::Honest, true), (HashMode::Wrong, false)] {
+        let server = MemoryServer::builder().hash(mode).start().unwrap();
+        server.fs().put("/f.bin", data.clone());
+        let local = temp_dir("pget-hash");
+        let pool = pool(&server, 3);
+        let result = jobs::pget(
+            &pool,
+            "f.bin",
+            local.join("f.bin"),
+            3,
+            RetryPolicy::default(),
+        );
+        match (result, expect_ok) {
+            (Ok(report), true) => assert_eq!(report.verified_by, Some("SHA-256")),
+            (
+                Err(Error::Protocol {
+                    error: ftp_std::ftp_core::session::OpError::DigestMismatch { .. },
+                    ..
+                }),
+                false,
+            ) => {}
+            (other, _) => panic!("{mode:?}: {other:?}"),
+        }
+        fs::remove_dir_all(&local).unwrap();
+    }
+    // Without HASH the size is all there is to check.
+    let server = MemoryServer::start();
+    server.fs().put("/f.bin", data);
+    let local = temp_dir("pget-nohash");
+    let report = jobs::pget(
+        &pool(&server, 2),
+        "f.bin",
+        local.join("f"),
+        2,
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(report.verified_by, None);
+    fs::remove_dir_all(&local).unwrap();
+}

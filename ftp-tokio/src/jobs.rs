@@ -110,7 +110,7 @@ pub async fn pget(
             std::panic::resume_unwind(e.into_panic());
         }
     }
-    job.finish()
+    job.finish(&mut first).await
 }
 
 /// Counts what passes into the job's meter.
@@ -278,6 +278,16 @@ impl Remote for PooledClient {
 
     fn recover(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
         PooledClient::recover(self)
+    }
+
+    async fn run_blocking<T: Send + 'static>(
+        &mut self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        match tokio::task::spawn_blocking(work).await {
+            Ok(out) => out,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     fn pause(&mut self, delay: Duration) -> impl Future<Output = ()> + Send {

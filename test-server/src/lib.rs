@@ -111,7 +111,7 @@ mod session;
 mod stream;
 pub mod tree;
 
-pub use memory::{MemoryFs, MemoryServer, MemoryServerBuilder, MemoryStats};
+pub use memory::{HashMode, MemoryFs, MemoryServer, MemoryServerBuilder, MemoryStats};
 pub use pki::{Leaf, ServerTlsOptions, TestPki};
 pub use script::{DEFAULT_TIMEOUT, Script};
 pub use server::Server;

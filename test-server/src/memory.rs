@@ -327,6 +327,7 @@ struct Shared {
     anonymous: bool,
     tls: Option<Arc<ServerConfig>>,
     require_session_reuse: bool,
+    hash: HashMode,
     timeout: Duration,
     stats: MemoryStats,
     stop: AtomicBool,
@@ -342,6 +343,7 @@ pub struct MemoryServerBuilder {
     anonymous: bool,
     tls: Option<Arc<ServerConfig>>,
     require_session_reuse: bool,
+    hash: HashMode,
     timeout: Duration,
     fs: MemoryFs,
 }
@@ -373,6 +375,13 @@ impl MemoryServerBuilder {
         self.require_session_reuse = required;
         self
     }
+    /// Offers `HASH` (draft-bryan-ftpext-hash): FEAT `HASH SHA-1*;SHA-256`, `OPTS HASH`,
+    /// and `HASH path` answered with the file's SHA-256 ([`HashMode::Honest`]) or a wrong
+    /// one ([`HashMode::Wrong`]). Default off.
+    pub fn hash(mut self, mode: HashMode) -> Self {
+        self.hash = mode;
+        self
+    }
     /// How long to wait for a data connection, and for data to move (default 10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -396,6 +405,7 @@ impl MemoryServerBuilder {
             anonymous: self.anonymous,
             tls: self.tls,
             require_session_reuse: self.require_session_reuse,
+            hash: self.hash,
             timeout: self.timeout,
             stats: MemoryStats::default(),
             stop: AtomicBool::new(false),
@@ -448,6 +458,7 @@ impl MemoryServer {
             anonymous: true,
             tls: None,
             require_session_reuse: false,
+            hash: HashMode::Off,
             timeout: crate::DEFAULT_TIMEOUT,
             fs: MemoryFs::new(),
         }
@@ -543,6 +554,17 @@ enum Transfer {
 /// How long a session may sit idle on the control connection before it is closed.
 const IDLE: Duration = Duration::from_secs(300);
 
+/// Whether and how a [`MemoryServer`] answers `HASH`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashMode {
+    /// Not offered.
+    Off,
+    /// The file's true SHA-256.
+    Honest,
+    /// A digest of other bytes: a client that verifies must notice.
+    Wrong,
+}
+
 struct FtpSession {
     ctl: Option<Stream>,
     inbuf: Vec<u8>,
@@ -555,6 +577,7 @@ struct FtpSession {
     data: DataSetup,
     prot_p: bool,
     rest: u64,
+    hash_sha256: bool,
     rnfr: Option<String>,
     closing: Vec<Stream>,
     stou_counter: usize,
@@ -588,6 +611,7 @@ impl FtpSession {
             data: DataSetup::None,
             prot_p: false,
             rest: 0,
+            hash_sha256: false,
             rnfr: None,
             closing: Vec::new(),
             stou_counter: 0,
@@ -783,11 +807,23 @@ impl FtpSession {
                 if self.shared.tls.is_some() {
                     lines.extend(["AUTH TLS", "PBSZ", "PROT"].map(str::to_owned));
                 }
+                if self.shared.hash != HashMode::Off {
+                    lines.push(if self.hash_sha256 {
+                        "HASH SHA-1;SHA-256*".to_owned()
+                    } else {
+                        "HASH SHA-1*;SHA-256".to_owned()
+                    });
+                }
                 self.reply_multi(211, "Features:", &lines, "End")?;
             }
             "OPTS" => {
                 if arg.eq_ignore_ascii_case("UTF8 ON") || arg.eq_ignore_ascii_case("UTF8") {
                     self.reply("200 Always in UTF8 mode")?;
+                } else if self.shared.hash != HashMode::Off
+                    && arg.eq_ignore_ascii_case("HASH SHA-256")
+                {
+                    self.hash_sha256 = true;
+                    self.reply("200 SHA-256")?;
                 } else {
                     self.reply("501 Option not understood")?;
                 }
@@ -865,6 +901,22 @@ impl FtpSession {
                     None => self.reply("550 No such file or directory")?,
                 }
             }
+            "HASH" if self.shared.hash != HashMode::Off => match self.node(&self.path(arg)) {
+                Some(Node::File { .. }) if !self.hash_sha256 => {
+                    self.reply("504 Only SHA-256 here; select it with OPTS HASH")?
+                }
+                Some(Node::File { data, .. }) => {
+                    use sha2::Digest;
+                    let digest = match self.shared.hash {
+                        HashMode::Wrong => sha2::Sha256::digest([&data[..], b"!"].concat()),
+                        _ => sha2::Sha256::digest(&data[..]),
+                    };
+                    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                    let end = data.len().saturating_sub(1);
+                    self.reply(&format!("213 SHA-256 0-{end} {hex} {arg}"))?
+                }
+                _ => self.reply("550 No such file")?,
+            },
             "SIZE" => match self.node(&self.path(arg)) {
                 Some(Node::File { data, .. }) => self.reply(&format!("213 {}", data.len()))?,
                 _ => self.reply("550 Could not get file size")?,
