@@ -180,6 +180,14 @@ pub struct SessionConfig {
     /// With TLS: protect data connections too (`PBSZ 0` + `PROT P`, the default), or
     /// leave them in the clear (no PBSZ/PROT is sent).
     pub protect_data: bool,
+    /// With protected data: how long after the transfer command the data connection's
+    /// TLS handshake may wait for the server to accept the command (its 1xx). The
+    /// handshake starts at the 1xx (as Python's ftplib and curl do), so a refused command
+    /// (a missing file) never starts one: under TLS 1.3 its ClientHello would use up a
+    /// session ticket, and servers that require session reuse (vsftpd) end the session
+    /// when a later data connection cannot resume. A server that wants the handshake
+    /// before its 1xx gets it after this wait. Default 1 s.
+    pub data_tls_wait: Duration,
     /// Report every reply, also those that only move an op along (200 to TYPE, 229,
     /// 331, 350, the replies to the session's own FEAT and OPTS), as [`Event::Info`]: for
     /// transcripts such as ftplib's debug output. Off by default.
@@ -202,6 +210,7 @@ impl Default for SessionConfig {
             report_all_replies: false,
             tls: TlsMode::None,
             protect_data: true,
+            data_tls_wait: Duration::from_secs(1),
             keepalive_interval: None,
             data_idle_timeout: None,
         }
@@ -914,6 +923,10 @@ pub struct Client {
     /// Keepalive NOOPs sent whose replies have not come yet.
     pending_noops: u32,
     keepalive_deadline: Option<Instant>,
+    /// The front transfer's data TLS waits for the 1xx until then (see
+    /// [`SessionConfig::data_tls_wait`]); `arm_data_tls` sets it when the command goes out.
+    data_tls_deadline: Option<Instant>,
+    arm_data_tls: bool,
 }
 
 impl fmt::Debug for Client {
@@ -960,6 +973,8 @@ impl Client {
             protect_data: false,
             pending_noops: 0,
             keepalive_deadline: None,
+            data_tls_deadline: None,
+            arm_data_tls: false,
         };
         if client.config.tls == TlsMode::Implicit {
             client.control_tls_pending = true;
@@ -1271,6 +1286,10 @@ impl Client {
             self.fail(SessionError::ReplyTimeout);
             return;
         }
+        if self.data_tls_deadline.is_some_and(|d| d <= now) {
+            // No 1xx yet: this server may want the handshake first.
+            self.start_data_tls();
+        }
         if self.keepalive_deadline.is_some_and(|d| d <= now) {
             self.keepalive_deadline = None;
             let running = self.queue.front().is_some_and(|p| {
@@ -1485,6 +1504,7 @@ impl Client {
                 self.reply_deadline,
                 self.data_deadline,
                 self.keepalive_deadline,
+                self.data_tls_deadline,
             ]
             .into_iter()
             .flatten()
@@ -1506,6 +1526,9 @@ impl Client {
                 // behind the command's predecessor): then there is nothing to wait for.
                 if arms_timer && self.state != State::Closed {
                     self.reply_deadline = Some(now + self.config.reply_timeout);
+                }
+                if core::mem::take(&mut self.arm_data_tls) && self.state != State::Closed {
+                    self.data_tls_deadline = Some(now + self.config.data_tls_wait);
                 }
                 Output::Transmit(&self.arena[range.0 as usize..range.1 as usize])
             }
@@ -1680,18 +1703,16 @@ impl Client {
                     if let Some(front) = self.queue.front_mut() {
                         front.join.command_sent = true;
                         front.join.tls_pending = protect;
+                        front.join.tls_deferred = protect;
                     }
                     if matches!(self.config.data_mode, DataMode::Active { .. }) {
                         self.records
                             .push_back(Record::DataAction(Action::AcceptData { op: p.id }));
                     }
-                    if protect {
-                        // Right after the command: servers start their TLS side only
-                        // while processing it, so a handshake before it deadlocks.
-                        self.records.push_back(Record::Action(Action::StartTls {
-                            channel: Channel::Data(p.id),
-                        }));
-                    }
+                    // Not before the command (servers start their TLS side only while
+                    // processing it), and not before they accept it: at the 1xx, or
+                    // after `data_tls_wait` (see `start_data_tls`).
+                    self.arm_data_tls = protect;
                 }
             }
         }
@@ -1938,6 +1959,7 @@ impl Client {
                 front.join.accepted = true;
                 front.join.size_hint = size;
             }
+            self.start_data_tls();
             // The final reply comes after the data: the data channel's own timers
             // (connect, idle) watch the transfer meanwhile.
             self.reply_deadline = None;
@@ -1970,9 +1992,36 @@ impl Client {
             }
         }
         if positive {
+            self.start_data_tls();
+        } else {
+            // Refused: no handshake is started for it (its ticket stays unused).
+            self.data_tls_deadline = None;
+            self.arm_data_tls = false;
+            if let Some(front) = self.queue.front_mut() {
+                front.join.tls_deferred = false;
+            }
+        }
+        if positive {
             self.report_ready();
         }
         self.try_finish_transfer(now);
+    }
+
+    /// Starts TLS on the front transfer's data connection if it waits for that (see
+    /// [`SessionConfig::data_tls_wait`]).
+    fn start_data_tls(&mut self) {
+        self.data_tls_deadline = None;
+        self.arm_data_tls = false;
+        let Some(front) = self.queue.front_mut() else {
+            return;
+        };
+        if front.stage == Stage::Transfer && front.join.tls_deferred {
+            front.join.tls_deferred = false;
+            let op = front.id;
+            self.records.push_back(Record::Action(Action::StartTls {
+                channel: Channel::Data(op),
+            }));
+        }
     }
 
     /// Reports `DataReady` once the command is accepted and the connection is up.

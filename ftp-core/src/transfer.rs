@@ -119,6 +119,8 @@ pub(crate) struct Join {
     pub connected: bool,
     /// TLS was started on the data connection and is not ready yet.
     pub tls_pending: bool,
+    /// The data connection's TLS waits for the server to accept the command.
+    pub tls_deferred: bool,
     /// `DataReady` was reported.
     pub ready_reported: bool,
     /// The size the 1xx announced.

@@ -193,6 +193,17 @@ fn long_tls_session(server: &Server) -> Result<(), Error> {
             "NLST in the long session",
         )?;
     }
+    // Refused transfers (a missing file) start no data handshake the server answers:
+    // they must not use up what later data connections need to resume.
+    for _ in 0..4 {
+        match ftp.retr_to("no such file", &mut Vec::new()) {
+            Err(e) if e.is_permanent() => {}
+            other => check(false, &format!("RETR of a missing file: {other:?}"))?,
+        }
+    }
+    let mut got = Vec::new();
+    ftp.retr_to("f0", &mut got)?;
+    check(got == files[0], "a download after refused ones")?;
     for i in 0..files.len() {
         ftp.delete(format!("f{i}"))?;
     }
@@ -361,6 +372,15 @@ async fn long_tls_session_tokio(server: &Server) -> Result<(), Error> {
             "NLST in the long session",
         )?;
     }
+    for _ in 0..4 {
+        match ftp.retr_to("no such file", &mut Vec::new()).await {
+            Err(e) if e.is_permanent() => {}
+            other => check(false, &format!("RETR of a missing file: {other:?}"))?,
+        }
+    }
+    let mut got = Vec::new();
+    ftp.retr_to("f0", &mut got).await?;
+    check(got == files[0], "a download after refused ones")?;
     for i in 0..files.len() {
         ftp.delete(format!("f{i}")).await?;
     }
