@@ -163,6 +163,11 @@ impl Client {
         buf
     }
 
+    /// The settings this client runs with.
+    pub(crate) fn config(&self) -> &Config {
+        &self.driver_ref().config
+    }
+
     pub(crate) fn put_buffer(&mut self, buffer: Vec<u8>) {
         self.buffer = buffer;
     }

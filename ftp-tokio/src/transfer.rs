@@ -125,7 +125,13 @@ impl<'a> Transfer<'a> {
         false
     }
 
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    /// Reads into `buf`, one socket read of at most `cap` bytes.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+        cap: usize,
+    ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.poll_end(cx));
             if let Some(result) = self.stored() {
@@ -138,11 +144,14 @@ impl<'a> Transfer<'a> {
                 continue;
             }
             let driver = self.client.driver();
+            let cap = buf.remaining().min(cap);
             let data = driver.data.as_mut().expect("checked");
-            let before = buf.filled().len();
-            match ready!(Pin::new(&mut data.stream).poll_read(cx, buf)) {
-                Ok(()) if buf.filled().len() > before => {
-                    self.report(buf.filled().len() - before);
+            let mut window = ReadBuf::new(buf.initialize_unfilled_to(cap));
+            match ready!(Pin::new(&mut data.stream).poll_read(cx, &mut window)) {
+                Ok(()) if !window.filled().is_empty() => {
+                    let n = window.filled().len();
+                    buf.advance(n);
+                    self.report(n);
                     return Poll::Ready(Ok(()));
                 }
                 Ok(()) => {
@@ -187,8 +196,9 @@ impl<'a> Transfer<'a> {
                 continue;
             }
             let driver = self.client.driver();
+            let cap = buf.len().min(driver.config.get_socket_io_size());
             let data = driver.data.as_mut().expect("checked");
-            match ready!(Pin::new(&mut data.stream).poll_write(cx, buf)) {
+            match ready!(Pin::new(&mut data.stream).poll_write(cx, &buf[..cap])) {
                 Ok(n) => {
                     self.report(n);
                     return Poll::Ready(Ok(n));
@@ -256,7 +266,7 @@ impl<'a> Transfer<'a> {
         let mut scratch = [0u8; 4096];
         loop {
             let mut buf = ReadBuf::new(&mut scratch);
-            match ready!(self.poll_read(cx, &mut buf)) {
+            match ready!(self.poll_read(cx, &mut buf, usize::MAX)) {
                 Ok(()) if buf.filled().is_empty() => return Poll::Ready(()),
                 Ok(()) => {}
                 Err(e) => {
@@ -379,7 +389,11 @@ impl<'a> DataReader<'a> {
     }
 
     /// Copies the rest of the download into `sink` with the client's reused buffer;
-    /// returns the bytes copied.
+    /// returns the bytes copied. Unlike `AsyncRead` use (socket reads of at most
+    /// `Config::socket_io_size`), each socket read here may fill the whole buffer
+    /// (`Config::buffer_size`) and goes to `sink` as one write: every write to a
+    /// `tokio::fs::File` is a trip through the blocking pool, and 64 KiB writes made a
+    /// 1 GiB download to a tmpfs file about 2x slower than 256 KiB ones (BENCHMARKS.md).
     pub async fn copy_to<W: AsyncWrite + Unpin + ?Sized>(
         &mut self,
         sink: &mut W,
@@ -387,16 +401,18 @@ impl<'a> DataReader<'a> {
         let mut buf = self.t.client.take_buffer();
         let mut copied = 0;
         let result = loop {
-            match self.read(&mut buf).await {
-                Ok(0) => break Ok(copied),
-                Ok(n) => {
-                    if let Err(e) = sink.write_all(&buf[..n]).await {
-                        break Err(Error::Io(e));
-                    }
-                    copied += n as u64;
-                }
+            let mut read = ReadBuf::new(&mut buf);
+            let n = match poll_fn(|cx| self.t.poll_read(cx, &mut read, usize::MAX)).await {
+                Ok(()) => read.filled().len(),
                 Err(e) => break Err(self.typed_error(e)),
+            };
+            if n == 0 {
+                break Ok(copied);
             }
+            if let Err(e) = sink.write_all(&buf[..n]).await {
+                break Err(Error::Io(e));
+            }
+            copied += n as u64;
         };
         self.t.client.put_buffer(buf);
         result
@@ -441,7 +457,9 @@ impl AsyncRead for DataReader<'_> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        self.get_mut().t.poll_read(cx, buf)
+        let t = &mut self.get_mut().t;
+        let cap = t.client.config().get_socket_io_size();
+        t.poll_read(cx, buf, cap)
     }
 }
 
