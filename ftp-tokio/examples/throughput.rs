@@ -63,8 +63,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
         },
         "put" => {
             let remote = rest.first().ok_or("put needs LOCAL REMOTE")?;
-            let mut file = tokio::fs::File::open(a).await?;
-            ftp.stor_from(remote, &mut file).await?
+            let mut file = std::fs::File::open(a)?;
+            ftp.stor_file(remote, &mut file).await?
         }
         other => return Err(format!("unknown verb {other}").into()),
     };

@@ -215,6 +215,65 @@ impl<'a> Transfer<'a> {
         }
     }
 
+    /// One `sendfile` from `file` (its own position, advanced) to a plain data
+    /// connection, when the socket is writable: the bytes moved, 0 at the file's end.
+    #[cfg(target_os = "linux")]
+    fn poll_sendfile(
+        &mut self,
+        cx: &mut Context<'_>,
+        file: &std::fs::File,
+    ) -> Poll<io::Result<usize>> {
+        /// One call moves at most this much, so progress and timers keep running.
+        const CHUNK: usize = 4 << 20;
+        loop {
+            ready!(self.poll_end(cx));
+            if let Some(result) = self.stored() {
+                return Poll::Ready(result.and(Err(io::Error::new(
+                    ErrorKind::BrokenPipe,
+                    "the upload has ended",
+                ))));
+            }
+            if self.state != State::Open {
+                return Poll::Ready(Err(io::Error::new(
+                    ErrorKind::BrokenPipe,
+                    "the upload is ending",
+                )));
+            }
+            if !self.background(cx) {
+                continue;
+            }
+            let driver = self.client.driver();
+            let Some(crate::stream::Stream::Plain(tcp)) = driver.data.as_ref().map(|d| &d.stream)
+            else {
+                return Poll::Ready(Err(io::Error::new(
+                    ErrorKind::Unsupported,
+                    "sendfile needs a plain data connection",
+                )));
+            };
+            let sent = match tcp.poll_write_ready(cx) {
+                Poll::Ready(Ok(())) => tcp.try_io(tokio::io::Interest::WRITABLE, || {
+                    rustix::fs::sendfile(tcp, file, None, CHUNK).map_err(io::Error::from)
+                }),
+                Poll::Ready(Err(e)) => Err(e),
+                Poll::Pending => return Poll::Pending,
+            };
+            match sent {
+                Ok(n) => {
+                    self.report(n);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                Err(e) => {
+                    tracing::debug!(target: "ftp::transcript", "data sendfile failed: {e}");
+                    driver.data_broken(self.op);
+                    self.state = State::Ending {
+                        early: Some(e.kind()),
+                    };
+                }
+            }
+        }
+    }
+
     fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let op = self.op;
         let driver = self.client.driver();
@@ -542,6 +601,53 @@ impl<'a> DataWriter<'a> {
         };
         self.t.client.put_buffer(buf);
         result
+    }
+}
+
+impl DataWriter<'_> {
+    /// Copies the rest of `file` into the upload; returns the bytes copied. On Linux,
+    /// over a plain data connection, the kernel moves the bytes (`sendfile`, no copy
+    /// through user space, no trip through the blocking pool); under TLS, or elsewhere,
+    /// this is [`copy_from`](Self::copy_from) over a `tokio::fs::File`.
+    ///
+    /// `sendfile` reads the file's pages in the runtime's thread, as a copy from the page
+    /// cache or tmpfs costs; a cold file on a slow disk makes that thread wait for the
+    /// disk, where [`copy_from`](Self::copy_from) with a `tokio::fs::File` does not.
+    pub async fn copy_from_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
+        #[cfg(target_os = "linux")]
+        {
+            let op = self.t.op;
+            let plain = self
+                .t
+                .client
+                .driver()
+                .data
+                .as_ref()
+                .is_some_and(|d| d.op == op && !d.stream.is_tls());
+            if plain && self.t.state == State::Open {
+                let mut copied = 0u64;
+                loop {
+                    match poll_fn(|cx| self.t.poll_sendfile(cx, file)).await {
+                        Ok(0) => return Ok(copied),
+                        Ok(n) => copied += n as u64,
+                        Err(e) => {
+                            return Err(match self.t.result.take() {
+                                Some(Err(typed)) => {
+                                    self.t.result = Some(Err(Error::Io(e)));
+                                    typed
+                                }
+                                other => {
+                                    self.t.result = other;
+                                    Error::Io(e)
+                                }
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let mut source = tokio::fs::File::from_std(file.try_clone()?);
+        self.copy_from(&mut source).await
     }
 }
 
