@@ -246,10 +246,12 @@ impl Config {
 
     /// The most one read or write on a data socket moves (at least 4 KiB, default 64 KiB,
     /// never more than [`buffer_size`](Self::buffer_size)): every upload write, every read
-    /// of ftp-std's downloads (one sink write each) and of `AsyncRead` use of ftp-tokio's.
-    /// Measured on loopback (BENCHMARKS.md, transfers, point 1), reads into one reused
-    /// 64 KiB region cost less CPU than 256 KiB reads for the same bytes, and a file
-    /// written 64 KiB at a time costs no more than 256 KiB at a time with `std::fs`.
+    /// of ftp-std's downloads (one sink write each) and of `AsyncRead` use of ftp-tokio's
+    /// (into an initialized buffer: one not initialized that far is read whole rather than
+    /// zero-filled). Measured on loopback (BENCHMARKS.md, transfers, point 1), reads into
+    /// one reused 64 KiB buffer cost less CPU than 256 KiB reads for the same bytes, and a
+    /// file written 64 KiB at a time costs about as much as 256 KiB at a time with
+    /// `std::fs`.
     /// Set it to the buffer size to move whole buffers per call.
     pub fn socket_io_size(mut self, bytes: usize) -> Self {
         self.socket_io_size = bytes.max(MIN_SOCKET_IO);

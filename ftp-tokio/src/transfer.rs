@@ -144,17 +144,30 @@ impl<'a> Transfer<'a> {
                 continue;
             }
             let driver = self.client.driver();
-            let cap = buf.remaining().min(cap);
             let data = driver.data.as_mut().expect("checked");
-            let mut window = ReadBuf::new(buf.initialize_unfilled_to(cap));
-            match ready!(Pin::new(&mut data.stream).poll_read(cx, &mut window)) {
-                Ok(()) if !window.filled().is_empty() => {
-                    let n = window.filled().len();
+            // At most `cap` bytes: through a window over the initialized part of `buf`
+            // (never zero-filled here: a buffer not yet initialized that far is read
+            // whole, as tokio's own streams do, and the cap does not apply).
+            let initialized = buf.initialized().len() - buf.filled().len();
+            let read = if buf.remaining() > cap && initialized >= cap {
+                let mut window = ReadBuf::new(buf.initialize_unfilled_to(cap));
+                let read = ready!(Pin::new(&mut data.stream).poll_read(cx, &mut window))
+                    .map(|()| window.filled().len());
+                if let Ok(n) = read {
                     buf.advance(n);
+                }
+                read
+            } else {
+                let before = buf.filled().len();
+                ready!(Pin::new(&mut data.stream).poll_read(cx, buf))
+                    .map(|()| buf.filled().len() - before)
+            };
+            match read {
+                Ok(n) if n > 0 => {
                     self.report(n);
                     return Poll::Ready(Ok(()));
                 }
-                Ok(()) => {
+                Ok(_) => {
                     driver.end_download(self.op, true);
                     self.state = State::Ending { early: None };
                 }
