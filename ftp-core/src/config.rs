@@ -70,6 +70,7 @@ pub struct Config {
     connect_timeout: Duration,
     source_ip: Option<IpAddr>,
     buffer_size: usize,
+    socket_io_size: usize,
     quit_timeout: Duration,
     encoding: Encoding,
     #[cfg(feature = "rustls")]
@@ -85,9 +86,13 @@ impl Default for Config {
 /// The smallest data buffer: big enough for the kernel's socket buffers to stay full.
 const MIN_BUFFER: usize = 64 * 1024;
 
+/// The smallest socket read or write of a data connection.
+const MIN_SOCKET_IO: usize = 4 * 1024;
+
 impl Config {
     /// Plain FTP, passive mode (EPSV, then PASV), 30 s timeouts for connecting, replies and
-    /// data connections, 60 s data idle timeout, 256 KiB data buffer.
+    /// data connections, 60 s data idle timeout, 256 KiB data buffer moved through the
+    /// data socket 64 KiB at a time.
     pub fn new() -> Self {
         let session = SessionConfig {
             data_idle_timeout: Some(Duration::from_secs(60)),
@@ -98,6 +103,7 @@ impl Config {
             connect_timeout: Duration::from_secs(30),
             source_ip: None,
             buffer_size: 256 * 1024,
+            socket_io_size: 64 * 1024,
             quit_timeout: Duration::from_secs(2),
             encoding: Encoding::default(),
             #[cfg(feature = "rustls")]
@@ -227,9 +233,28 @@ impl Config {
         self
     }
 
-    /// The data buffer size (at least 64 KiB; one buffer per connection, reused).
+    /// The data buffer size (at least 64 KiB, default 256 KiB; one buffer per connection,
+    /// reused): how much an upload reads from its source at once (`stor_from`,
+    /// `copy_from`), and in ftp-tokio's `retr_to`/`copy_to` the most one socket read, and
+    /// so one write to the sink, moves (each write to a `tokio::fs::File` is a trip through
+    /// the blocking pool: few, large ones). What crosses the data socket otherwise goes in
+    /// reads and writes of at most [`socket_io_size`](Self::socket_io_size).
     pub fn buffer_size(mut self, bytes: usize) -> Self {
         self.buffer_size = bytes.max(MIN_BUFFER);
+        self
+    }
+
+    /// The most one read or write on a data socket moves (at least 4 KiB, default 64 KiB,
+    /// never more than [`buffer_size`](Self::buffer_size)): every upload write, every read
+    /// of ftp-std's downloads (one sink write each) and of `AsyncRead` use of ftp-tokio's
+    /// (into an initialized buffer: one not initialized that far is read whole rather than
+    /// zero-filled). Measured on loopback (BENCHMARKS.md, transfers, point 1), reads into
+    /// one reused 64 KiB buffer cost less CPU than 256 KiB reads for the same bytes, and a
+    /// file written 64 KiB at a time costs about as much as 256 KiB at a time with
+    /// `std::fs`.
+    /// Set it to the buffer size to move whole buffers per call.
+    pub fn socket_io_size(mut self, bytes: usize) -> Self {
+        self.socket_io_size = bytes.max(MIN_SOCKET_IO);
         self
     }
 
@@ -286,6 +311,18 @@ impl Config {
     /// The data buffer size.
     pub fn get_buffer_size(&self) -> usize {
         self.buffer_size
+    }
+
+    /// The most one data socket read or write moves (never more than the buffer size).
+    ///
+    /// ```
+    /// use ftp_core::config::Config;
+    /// assert_eq!(Config::new().get_socket_io_size(), 64 * 1024);
+    /// let whole = Config::new().buffer_size(128 * 1024).socket_io_size(1 << 20);
+    /// assert_eq!(whole.get_socket_io_size(), 128 * 1024);
+    /// ```
+    pub fn get_socket_io_size(&self) -> usize {
+        self.socket_io_size.min(self.buffer_size)
     }
 
     /// How long dropping a client waits for QUIT's reply.

@@ -6,7 +6,8 @@
 //! cargo run --release -p ftp-std --example throughput -- HOST:PORT USER PASS put LOCAL REMOTE
 //! ```
 //! `-` (the default for get) discards the download. `FTP_CA=ca.pem` switches to explicit
-//! FTPS verified against that CA; `FTP_BUFFER=bytes` sets `Config::buffer_size`.
+//! FTPS verified against that CA; `FTP_BUFFER=bytes` sets `Config::buffer_size`,
+//! `FTP_SOCKET_IO=bytes` `Config::socket_io_size`.
 
 use std::error::Error;
 use std::fs::File;
@@ -26,6 +27,12 @@ fn main() -> Result<(), Box<dyn Error>> {
         .and_then(|s| s.parse().ok())
     {
         config = config.buffer_size(size);
+    }
+    if let Some(size) = std::env::var("FTP_SOCKET_IO")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config = config.socket_io_size(size);
     }
     if let Ok(ca) = std::env::var("FTP_CA") {
         config = config.explicit_tls(TlsConfig::from_ca_pem(&std::fs::read(ca)?)?);

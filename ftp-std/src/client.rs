@@ -25,8 +25,12 @@ pub type ProgressFn = Box<dyn FnMut(Progress) + Send>;
 pub struct Client {
     pub(crate) driver: Driver,
     pub(crate) progress: Option<ProgressFn>,
-    /// The one data buffer, reused by every transfer.
+    /// The upload buffer (`Config::buffer_size`), reused by every transfer.
     pub(crate) buffer: Vec<u8>,
+    /// The download buffer (`Config::socket_io_size`), reused by every transfer: its own
+    /// small allocation, measured faster to receive into than a part of a larger buffer
+    /// (BENCHMARKS.md, transfers, point 1).
+    pub(crate) read_buffer: Vec<u8>,
 }
 
 impl std::fmt::Debug for Client {
@@ -103,6 +107,7 @@ impl Client {
             driver,
             progress: None,
             buffer: Vec::new(),
+            read_buffer: Vec::new(),
         })
     }
 

@@ -232,7 +232,8 @@ impl<'a> DataReader<'a> {
     }
 
     /// Copies the rest of the download into `sink` with the client's reused buffer;
-    /// returns the bytes copied.
+    /// returns the bytes copied. Each socket read (at most `Config::socket_io_size`, into
+    /// the client's reused read buffer of that size) goes to `sink` as one write.
     pub fn copy_to(&mut self, sink: &mut impl Write) -> Result<u64, Error> {
         let mut copied = 0;
         self.for_each_chunk(|chunk| {
@@ -242,15 +243,16 @@ impl<'a> DataReader<'a> {
         Ok(copied)
     }
 
-    /// Hands each chunk of the rest of the download to `each`, in the client's reused
-    /// buffer.
+    /// Hands each chunk of the rest of the download to `each`, one socket read each, in
+    /// the client's reused read buffer (`Config::socket_io_size` bytes).
     pub(crate) fn for_each_chunk(
         &mut self,
         mut each: impl FnMut(&[u8]) -> io::Result<()>,
     ) -> Result<(), Error> {
-        let mut buf = std::mem::take(&mut self.t.client.buffer);
-        if buf.len() < self.t.client.driver.config.get_buffer_size() {
-            buf = vec![0; self.t.client.driver.config.get_buffer_size()];
+        let size = self.t.client.driver.config.get_socket_io_size();
+        let mut buf = std::mem::take(&mut self.t.client.read_buffer);
+        if buf.len() < size {
+            buf = vec![0; size];
         }
         let result = loop {
             match self.read(&mut buf) {
@@ -276,7 +278,7 @@ impl<'a> DataReader<'a> {
                 }
             }
         };
-        self.t.client.buffer = buf;
+        self.t.client.read_buffer = buf;
         result
     }
 }
@@ -297,8 +299,11 @@ impl Read for DataReader<'_> {
             if !self.t.has_data() {
                 return Err(self.t.ended_early());
             }
+            let cap = buf
+                .len()
+                .min(self.t.client.driver.config.get_socket_io_size());
             let data = self.t.client.driver.data.as_mut().expect("checked");
-            match data.stream.read(buf) {
+            match data.stream.read(&mut buf[..cap]) {
                 Ok(0) => {
                     data.stream.close_download();
                     self.t.end(true);
@@ -506,8 +511,11 @@ impl Write for DataWriter<'_> {
             if !self.t.has_data() {
                 return Err(self.t.ended_early());
             }
+            let cap = buf
+                .len()
+                .min(self.t.client.driver.config.get_socket_io_size());
             let data = self.t.client.driver.data.as_mut().expect("checked");
-            match data.stream.write(buf) {
+            match data.stream.write(&buf[..cap]) {
                 Ok(n) => {
                     self.t.report(n);
                     return Ok(n);

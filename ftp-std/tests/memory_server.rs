@@ -141,6 +141,19 @@ fn plain_session_passive() {
     assert_eq!(ftp.quit().expect("quit").code().get(), 221);
 }
 
+/// The same session with other socket I/O sizes: the smallest (4 KiB, many reads and
+/// writes per buffer) and whole buffers per call.
+#[test]
+fn plain_sessions_with_other_socket_io_sizes() {
+    for (buffer, io) in [(64 * 1024, 4 * 1024), (128 * 1024, 1 << 20)] {
+        let server = MemoryServer::start();
+        let config = Config::new().buffer_size(buffer).socket_io_size(io);
+        assert_eq!(config.get_socket_io_size(), io.min(buffer));
+        let mut ftp = Client::connect(&server.addr().to_string(), config).expect("connect");
+        exercise(&mut ftp, &server);
+    }
+}
+
 #[test]
 fn plain_session_active() {
     let server = MemoryServer::start();

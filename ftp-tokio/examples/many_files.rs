@@ -8,7 +8,8 @@
 //! (default 1) sessions, one task each, take the next name from a shared counter until
 //! none is left. Each file lands in `LOCAL_DIR` (`-` discards them). `FTP_CA=ca.pem`
 //! switches to explicit FTPS verified against that CA. Runtime: tokio's multi-thread one
-//! (one worker per core).
+//! (one worker per core) for several sessions; for one session the current-thread one,
+//! as one session needs one thread (`FTP_RT=multi` or `FTP_RT=current` forces either).
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -20,8 +21,29 @@ use ftp_tokio::{Client, Config, TlsConfig};
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
-#[tokio::main]
-async fn main() -> Result<(), BoxError> {
+fn main() -> Result<(), BoxError> {
+    let sessions: usize = std::env::args()
+        .nth(6)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let multi = match std::env::var("FTP_RT").as_deref() {
+        Ok("multi") => true,
+        Ok("current") => false,
+        _ => sessions > 1,
+    };
+    let runtime = if multi {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (address, user, password, remote_dir, local_dir, sessions) = match &args[..] {
         [a, u, p, r, l] => (a, u, p, r, l, 1),

@@ -6,7 +6,8 @@
 //! cargo run --release -p ftp-tokio --example async_throughput -- HOST:PORT USER PASS put LOCAL REMOTE
 //! ```
 //! `-` (the default for get) discards the download. `FTP_CA=ca.pem` switches to explicit
-//! FTPS verified against that CA; `FTP_BUFFER=bytes` sets `Config::buffer_size`. One
+//! FTPS verified against that CA; `FTP_BUFFER=bytes` sets `Config::buffer_size`,
+//! `FTP_SOCKET_IO=bytes` `Config::socket_io_size`. One
 //! transfer needs one thread: the runtime is tokio's current-thread one (`FTP_RT=multi`
 //! picks the multi-thread runtime instead).
 
@@ -40,6 +41,12 @@ async fn run() -> Result<(), Box<dyn Error>> {
     {
         config = config.buffer_size(size);
     }
+    if let Some(size) = std::env::var("FTP_SOCKET_IO")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        config = config.socket_io_size(size);
+    }
     if let Ok(ca) = std::env::var("FTP_CA") {
         config = config.explicit_tls(TlsConfig::from_ca_pem(&std::fs::read(ca)?)?);
     }
@@ -56,8 +63,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
         },
         "put" => {
             let remote = rest.first().ok_or("put needs LOCAL REMOTE")?;
-            let mut file = tokio::fs::File::open(a).await?;
-            ftp.stor_from(remote, &mut file).await?
+            let mut file = std::fs::File::open(a)?;
+            ftp.stor_file(remote, &mut file).await?
         }
         other => return Err(format!("unknown verb {other}").into()),
     };

@@ -163,6 +163,11 @@ impl Client {
         buf
     }
 
+    /// The settings this client runs with.
+    pub(crate) fn config(&self) -> &Config {
+        &self.driver_ref().config
+    }
+
     pub(crate) fn put_buffer(&mut self, buffer: Vec<u8>) {
         self.buffer = buffer;
     }
@@ -345,6 +350,24 @@ impl Client {
     ) -> Result<u64, Error> {
         let mut writer = self.stor(path).await?;
         let n = writer.copy_from(source).await?;
+        writer.finish().await?;
+        Ok(n)
+    }
+
+    /// Uploads a local file; on Linux over a plain data connection the kernel moves the
+    /// bytes (`sendfile`; see [`DataWriter::copy_from_file`] for when not to). Returns
+    /// the bytes sent.
+    ///
+    /// Cancellation: dropping this future at any point aborts the transfer as the next call
+    /// goes out (ABOR, settled before that call's own command); the session stays in step.
+    /// The server may keep a partial upload.
+    pub async fn stor_file(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        file: &mut std::fs::File,
+    ) -> Result<u64, Error> {
+        let mut writer = self.stor(path).await?;
+        let n = writer.copy_from_file(file).await?;
         writer.finish().await?;
         Ok(n)
     }

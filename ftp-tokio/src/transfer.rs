@@ -125,7 +125,13 @@ impl<'a> Transfer<'a> {
         false
     }
 
-    fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    /// Reads into `buf`, one socket read of at most `cap` bytes.
+    fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+        cap: usize,
+    ) -> Poll<io::Result<()>> {
         loop {
             ready!(self.poll_end(cx));
             if let Some(result) = self.stored() {
@@ -139,13 +145,29 @@ impl<'a> Transfer<'a> {
             }
             let driver = self.client.driver();
             let data = driver.data.as_mut().expect("checked");
-            let before = buf.filled().len();
-            match ready!(Pin::new(&mut data.stream).poll_read(cx, buf)) {
-                Ok(()) if buf.filled().len() > before => {
-                    self.report(buf.filled().len() - before);
+            // At most `cap` bytes: through a window over the initialized part of `buf`
+            // (never zero-filled here: a buffer not yet initialized that far is read
+            // whole, as tokio's own streams do, and the cap does not apply).
+            let initialized = buf.initialized().len() - buf.filled().len();
+            let read = if buf.remaining() > cap && initialized >= cap {
+                let mut window = ReadBuf::new(buf.initialize_unfilled_to(cap));
+                let read = ready!(Pin::new(&mut data.stream).poll_read(cx, &mut window))
+                    .map(|()| window.filled().len());
+                if let Ok(n) = read {
+                    buf.advance(n);
+                }
+                read
+            } else {
+                let before = buf.filled().len();
+                ready!(Pin::new(&mut data.stream).poll_read(cx, buf))
+                    .map(|()| buf.filled().len() - before)
+            };
+            match read {
+                Ok(n) if n > 0 => {
+                    self.report(n);
                     return Poll::Ready(Ok(()));
                 }
-                Ok(()) => {
+                Ok(_) => {
                     driver.end_download(self.op, true);
                     self.state = State::Ending { early: None };
                 }
@@ -187,8 +209,9 @@ impl<'a> Transfer<'a> {
                 continue;
             }
             let driver = self.client.driver();
+            let cap = buf.len().min(driver.config.get_socket_io_size());
             let data = driver.data.as_mut().expect("checked");
-            match ready!(Pin::new(&mut data.stream).poll_write(cx, buf)) {
+            match ready!(Pin::new(&mut data.stream).poll_write(cx, &buf[..cap])) {
                 Ok(n) => {
                     self.report(n);
                     return Poll::Ready(Ok(n));
@@ -196,6 +219,65 @@ impl<'a> Transfer<'a> {
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
                     tracing::debug!(target: "ftp::transcript", "data write failed: {e}");
+                    driver.data_broken(self.op);
+                    self.state = State::Ending {
+                        early: Some(e.kind()),
+                    };
+                }
+            }
+        }
+    }
+
+    /// One `sendfile` from `file` (its own position, advanced) to a plain data
+    /// connection, when the socket is writable: the bytes moved, 0 at the file's end.
+    #[cfg(target_os = "linux")]
+    fn poll_sendfile(
+        &mut self,
+        cx: &mut Context<'_>,
+        file: &std::fs::File,
+    ) -> Poll<io::Result<usize>> {
+        /// One call moves at most this much, so progress and timers keep running.
+        const CHUNK: usize = 4 << 20;
+        loop {
+            ready!(self.poll_end(cx));
+            if let Some(result) = self.stored() {
+                return Poll::Ready(result.and(Err(io::Error::new(
+                    ErrorKind::BrokenPipe,
+                    "the upload has ended",
+                ))));
+            }
+            if self.state != State::Open {
+                return Poll::Ready(Err(io::Error::new(
+                    ErrorKind::BrokenPipe,
+                    "the upload is ending",
+                )));
+            }
+            if !self.background(cx) {
+                continue;
+            }
+            let driver = self.client.driver();
+            let Some(crate::stream::Stream::Plain(tcp)) = driver.data.as_ref().map(|d| &d.stream)
+            else {
+                return Poll::Ready(Err(io::Error::new(
+                    ErrorKind::Unsupported,
+                    "sendfile needs a plain data connection",
+                )));
+            };
+            let sent = match tcp.poll_write_ready(cx) {
+                Poll::Ready(Ok(())) => tcp.try_io(tokio::io::Interest::WRITABLE, || {
+                    rustix::fs::sendfile(tcp, file, None, CHUNK).map_err(io::Error::from)
+                }),
+                Poll::Ready(Err(e)) => Err(e),
+                Poll::Pending => return Poll::Pending,
+            };
+            match sent {
+                Ok(n) => {
+                    self.report(n);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {}
+                Err(e) => {
+                    tracing::debug!(target: "ftp::transcript", "data sendfile failed: {e}");
                     driver.data_broken(self.op);
                     self.state = State::Ending {
                         early: Some(e.kind()),
@@ -256,7 +338,7 @@ impl<'a> Transfer<'a> {
         let mut scratch = [0u8; 4096];
         loop {
             let mut buf = ReadBuf::new(&mut scratch);
-            match ready!(self.poll_read(cx, &mut buf)) {
+            match ready!(self.poll_read(cx, &mut buf, usize::MAX)) {
                 Ok(()) if buf.filled().is_empty() => return Poll::Ready(()),
                 Ok(()) => {}
                 Err(e) => {
@@ -379,7 +461,11 @@ impl<'a> DataReader<'a> {
     }
 
     /// Copies the rest of the download into `sink` with the client's reused buffer;
-    /// returns the bytes copied.
+    /// returns the bytes copied. Unlike `AsyncRead` use (socket reads of at most
+    /// `Config::socket_io_size`), each socket read here may fill the whole buffer
+    /// (`Config::buffer_size`) and goes to `sink` as one write: every write to a
+    /// `tokio::fs::File` is a trip through the blocking pool, and 64 KiB writes made a
+    /// 1 GiB download to a tmpfs file about 2x slower than 256 KiB ones (BENCHMARKS.md).
     pub async fn copy_to<W: AsyncWrite + Unpin + ?Sized>(
         &mut self,
         sink: &mut W,
@@ -387,16 +473,18 @@ impl<'a> DataReader<'a> {
         let mut buf = self.t.client.take_buffer();
         let mut copied = 0;
         let result = loop {
-            match self.read(&mut buf).await {
-                Ok(0) => break Ok(copied),
-                Ok(n) => {
-                    if let Err(e) = sink.write_all(&buf[..n]).await {
-                        break Err(Error::Io(e));
-                    }
-                    copied += n as u64;
-                }
+            let mut read = ReadBuf::new(&mut buf);
+            let n = match poll_fn(|cx| self.t.poll_read(cx, &mut read, usize::MAX)).await {
+                Ok(()) => read.filled().len(),
                 Err(e) => break Err(self.typed_error(e)),
+            };
+            if n == 0 {
+                break Ok(copied);
             }
+            if let Err(e) = sink.write_all(&buf[..n]).await {
+                break Err(Error::Io(e));
+            }
+            copied += n as u64;
         };
         self.t.client.put_buffer(buf);
         result
@@ -441,7 +529,9 @@ impl AsyncRead for DataReader<'_> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        self.get_mut().t.poll_read(cx, buf)
+        let t = &mut self.get_mut().t;
+        let cap = t.client.config().get_socket_io_size();
+        t.poll_read(cx, buf, cap)
     }
 }
 
@@ -524,6 +614,53 @@ impl<'a> DataWriter<'a> {
         };
         self.t.client.put_buffer(buf);
         result
+    }
+}
+
+impl DataWriter<'_> {
+    /// Copies the rest of `file` into the upload; returns the bytes copied. On Linux,
+    /// over a plain data connection, the kernel moves the bytes (`sendfile`, no copy
+    /// through user space, no trip through the blocking pool); under TLS, or elsewhere,
+    /// this is [`copy_from`](Self::copy_from) over a `tokio::fs::File`.
+    ///
+    /// `sendfile` reads the file's pages in the runtime's thread, as a copy from the page
+    /// cache or tmpfs costs; a cold file on a slow disk makes that thread wait for the
+    /// disk, where [`copy_from`](Self::copy_from) with a `tokio::fs::File` does not.
+    pub async fn copy_from_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
+        #[cfg(target_os = "linux")]
+        {
+            let op = self.t.op;
+            let plain = self
+                .t
+                .client
+                .driver()
+                .data
+                .as_ref()
+                .is_some_and(|d| d.op == op && !d.stream.is_tls());
+            if plain && self.t.state == State::Open {
+                let mut copied = 0u64;
+                loop {
+                    match poll_fn(|cx| self.t.poll_sendfile(cx, file)).await {
+                        Ok(0) => return Ok(copied),
+                        Ok(n) => copied += n as u64,
+                        Err(e) => {
+                            return Err(match self.t.result.take() {
+                                Some(Err(typed)) => {
+                                    self.t.result = Some(Err(Error::Io(e)));
+                                    typed
+                                }
+                                other => {
+                                    self.t.result = other;
+                                    Error::Io(e)
+                                }
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let mut source = tokio::fs::File::from_std(file.try_clone()?);
+        self.copy_from(&mut source).await
     }
 }
 

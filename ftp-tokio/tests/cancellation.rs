@@ -54,10 +54,17 @@ impl Rng {
     }
 }
 
-const STEPS: u32 = 8;
+const STEPS: u32 = 9;
 
 /// One user action; each leaves the working directory at `/` and `ref` untouched.
-async fn step(ftp: &mut Client, which: u32, data: &[u8], reference: &[u8]) -> Result<(), Error> {
+/// Step 8 uploads `local` (a file holding `data`) with `stor_file`.
+async fn step(
+    ftp: &mut Client,
+    which: u32,
+    data: &[u8],
+    reference: &[u8],
+    local: &std::path::Path,
+) -> Result<(), Error> {
     match which {
         0 => {
             ftp.noop().await?;
@@ -86,6 +93,10 @@ async fn step(ftp: &mut Client, which: u32, data: &[u8], reference: &[u8]) -> Re
             let mut writer = ftp.stor("up").await?;
             writer.write_all(data).await?;
             writer.finish().await?;
+        }
+        8 => {
+            let mut file = std::fs::File::open(local)?;
+            ftp.stor_file("up", &mut file).await?;
         }
         _ => {
             let mut reader = ftp.retr("ref").await?;
@@ -118,13 +129,19 @@ async fn cancel_everywhere(server: &MemoryServer, config: Config, address: Strin
     let reference = content(200_000, 3);
     server.fs().put("/ref", reference.clone());
     let data = content(150_000, 9);
+    let local = std::env::temp_dir().join(format!(
+        "ftp-rs-cancel-{}-{}",
+        std::process::id(),
+        server.addr().port()
+    ));
+    std::fs::write(&local, &data).expect("write the local file");
     let mut ftp = Client::connect(&address, config).await.expect("connect");
     ftp.login("user", "pass").await.expect("login");
     let mut cancelled = 0;
     for which in 0..STEPS {
         // Drop after 0, 1, 2, … polls, until the step completes without being dropped.
         for polls in 0.. {
-            let outcome = poll_limit(step(&mut ftp, which, &data, &reference), polls).await;
+            let outcome = poll_limit(step(&mut ftp, which, &data, &reference, &local), polls).await;
             let context = format!("step {which} dropped after {polls} polls");
             let finished = outcome.is_some();
             match outcome {
@@ -133,7 +150,7 @@ async fn cancel_everywhere(server: &MemoryServer, config: Config, address: Strin
             }
             check(&mut ftp, server, &reference, &context).await;
             if finished {
-                if matches!(which, 3 | 6) {
+                if matches!(which, 3 | 6 | 8) {
                     let up = server.fs().get("/up");
                     assert!(
                         up.as_deref() == Some(&data[..]),
@@ -153,7 +170,7 @@ async fn cancel_everywhere(server: &MemoryServer, config: Config, address: Strin
         let micros = rng.next() % 3000;
         let _ = tokio::time::timeout(
             Duration::from_micros(micros),
-            step(&mut ftp, which, &data, &reference),
+            step(&mut ftp, which, &data, &reference, &local),
         )
         .await;
         check(
@@ -165,6 +182,7 @@ async fn cancel_everywhere(server: &MemoryServer, config: Config, address: Strin
         .await;
     }
     ftp.quit().await.expect("quit");
+    std::fs::remove_file(&local).expect("remove the local file");
 }
 
 #[tokio::test]
@@ -269,6 +287,8 @@ fn futures_are_send() {
         send(&ftp.noop());
         send(&ftp.retr("x"));
         send(&ftp.stor_from("x", &mut &b""[..]));
+        let mut file = std::fs::File::open("/dev/null").unwrap();
+        send(&ftp.stor_file("x", &mut file));
         send(&ftp.list(None));
     };
 }

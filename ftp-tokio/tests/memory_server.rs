@@ -151,6 +151,21 @@ async fn plain_session_passive() {
     assert_eq!(ftp.quit().await.expect("quit").code().get(), 221);
 }
 
+/// The same session with other socket I/O sizes: the smallest (4 KiB, many reads and
+/// writes per buffer) and whole buffers per call.
+#[tokio::test]
+async fn plain_sessions_with_other_socket_io_sizes() {
+    for (buffer, io) in [(64 * 1024, 4 * 1024), (128 * 1024, 1 << 20)] {
+        let server = MemoryServer::start();
+        let config = Config::new().buffer_size(buffer).socket_io_size(io);
+        assert_eq!(config.get_socket_io_size(), io.min(buffer));
+        let mut ftp = Client::connect(&server.addr().to_string(), config)
+            .await
+            .expect("connect");
+        exercise(&mut ftp, &server).await;
+    }
+}
+
 #[tokio::test]
 async fn plain_session_active() {
     let server = MemoryServer::start();
@@ -501,4 +516,51 @@ async fn the_other_calls() {
         .expect("retr after the refusal");
     assert_eq!(back, b"raw bytes");
     ftp.quit().await.expect("quit");
+}
+
+#[tokio::test]
+async fn stor_file_uploads_a_local_file_plain_and_tls() {
+    let path = std::env::temp_dir().join(format!("ftp-rs-async-stor-file-{}", std::process::id()));
+    let data = content(9 << 20, 11);
+    std::fs::write(&path, &data).expect("write the local file");
+
+    // Plain: sendfile on Linux, in chunks, with progress reported.
+    let server = MemoryServer::start();
+    let mut ftp = Client::connect(&server.addr().to_string(), Config::new())
+        .await
+        .expect("connect");
+    ftp.login("user", "pass").await.expect("login");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(0u64));
+    let sink = seen.clone();
+    ftp.set_progress(Some(Box::new(move |p| *sink.lock().unwrap() = p.bytes)));
+    let mut file = std::fs::File::open(&path).expect("open");
+    assert_eq!(
+        ftp.stor_file("up.bin", &mut file).await.expect("stor_file"),
+        data.len() as u64
+    );
+    assert_eq!(server.fs().get("/up.bin").as_deref(), Some(&data[..]));
+    assert_eq!(*seen.lock().unwrap(), data.len() as u64);
+    // The session goes on.
+    ftp.noop().await.expect("noop");
+
+    // TLS: the same call, through tokio::fs and the buffer.
+    let pki = TestPki::new();
+    let tls_server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .require_session_reuse(true)
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", tls_server.addr().port());
+    let config = Config::new().explicit_tls(tls_config(&pki));
+    let mut ftps = Client::connect(&address, config).await.expect("connect");
+    ftps.login("user", "pass").await.expect("login");
+    let mut file = std::fs::File::open(&path).expect("open");
+    assert_eq!(
+        ftps.stor_file("up.bin", &mut file)
+            .await
+            .expect("stor_file"),
+        data.len() as u64
+    );
+    assert_eq!(tls_server.fs().get("/up.bin").as_deref(), Some(&data[..]));
+    std::fs::remove_file(&path).expect("remove the local file");
 }
