@@ -145,14 +145,6 @@ impl<W: Write> Write for Metered<'_, '_, W> {
     }
 }
 
-impl<R: Read> Read for Metered<'_, '_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.meter.add(n as u64);
-        Ok(n)
-    }
-}
-
 fn open_at(local: &Path, offset: u64, cut: bool) -> Result<File, Error> {
     let mut file = OpenOptions::new()
         .write(true)
@@ -223,7 +215,10 @@ fn upload(
     } else {
         client.stor(remote)?
     };
-    writer.copy_from(&mut Metered { inner: file, meter })?;
+    // sendfile(2) over a plain data connection (the file's own position is where it
+    // starts), buffered copies under TLS.
+    let sent = writer.copy_from_file(&mut file)?;
+    meter.add(sent);
     writer.finish()?;
     Ok(())
 }

@@ -27,7 +27,7 @@ pub use ftp_core::jobs::{
 };
 pub use ftp_core::mirror::{Action, Filter, MirrorOptions, Plan};
 pub use ftp_core::retry::RetryPolicy;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::pool::PooledClient;
@@ -139,21 +139,6 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for Metered<'_, '_, W> {
     }
 }
 
-impl<R: AsyncRead + Unpin> AsyncRead for Metered<'_, '_, R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = polled {
-            self.meter.add((buf.filled().len() - before) as u64);
-        }
-        polled
-    }
-}
-
 async fn open_at(local: &Path, offset: u64, cut: bool) -> Result<tokio::fs::File, Error> {
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
@@ -222,16 +207,17 @@ async fn upload(
     offset: u64,
     meter: &Meter<'_>,
 ) -> Result<(), Error> {
-    let mut file = tokio::fs::File::open(local).await?;
-    file.seek(SeekFrom::Start(offset)).await?;
+    let mut file = std::fs::File::open(local)?;
+    std::io::Seek::seek(&mut file, SeekFrom::Start(offset))?;
     let mut writer = if offset > 0 {
         client.stor_at(remote, offset).await?
     } else {
         client.stor(remote).await?
     };
-    writer
-        .copy_from(&mut Metered { inner: file, meter })
-        .await?;
+    // sendfile(2) over a plain data connection (from the file's own position), tokio's
+    // file reads under TLS.
+    let sent = writer.copy_from_file(&mut file).await?;
+    meter.add(sent);
     writer.finish().await?;
     Ok(())
 }
