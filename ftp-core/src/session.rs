@@ -1087,11 +1087,17 @@ impl Client {
                 (direction, ascii) = (d, a);
                 Stage::Type
             }
+            Op::Size(a) => {
+                // RFC 3659 §4: the size depends on the TYPE, and some servers refuse
+                // SIZE in ASCII mode (pyftpdlib: 550): ask it in image mode, as a
+                // transfer would move the file.
+                keep(0, a);
+                Stage::Type
+            }
             Op::Cwd(a)
             | Op::Mkd(a)
             | Op::Rmd(a)
             | Op::Delete(a)
-            | Op::Size(a)
             | Op::Mdtm(a)
             | Op::Site(a)
             | Op::Opts(a)
@@ -1648,8 +1654,13 @@ impl Client {
         }
     }
 
-    /// The data setup that follows TYPE.
+    /// The data setup that follows TYPE (SIZE, which is asked in image mode too, has
+    /// none).
     fn after_type(&mut self) {
+        if self.queue.front().is_some_and(|p| p.kind == OpKind::Size) {
+            self.enter(Stage::Single);
+            return;
+        }
         let stage = match self.config.data_mode {
             DataMode::Auto if self.epsv_refused => Stage::Pasv,
             DataMode::Auto | DataMode::ExtendedPassive => Stage::Epsv,

@@ -191,6 +191,13 @@ fn no_allocation_per_session_command_once_warm() {
     );
     client.handle_control_data(b"220 ready\r\n", Instant::ZERO);
     while !matches!(client.poll_output(Instant::ZERO), Output::Wait(_)) {}
+    // The first SIZE goes out after TYPE I (SIZE is asked in image mode).
+    client.submit(Op::Size(b"big.bin")).unwrap();
+    while !matches!(client.poll_output(Instant::ZERO), Output::Wait(_)) {}
+    client.handle_control_data(b"200 Switching to Binary mode.\r\n", Instant::ZERO);
+    while !matches!(client.poll_output(Instant::ZERO), Output::Wait(_)) {}
+    client.handle_control_data(b"213 1\r\n", Instant::ZERO);
+    while !matches!(client.poll_output(Instant::ZERO), Output::Wait(_)) {}
     let reply = b"213 1048576\r\n";
     // Warm up: queues and buffers reach their working size.
     for _ in 0..10 {

@@ -121,6 +121,45 @@ def main():
                       f"{rss:.1f} | {ratio(wall((s, 'small', 'curl')), w)} | "
                       f"{ratio(wall((s, 'small', 'ftplib')), w)} |")
             print()
+        mirror = [k for k in order if k[0] == s and k[1] == "mirror"]
+        if mirror:
+            print(f"### {SECTION_NAMES.get(s, s)}: mirror of {a.files} × 1 KiB files into an "
+                  "empty folder\n")
+            print("| tool | sessions | runs | median s | files/s | CPU s | peak RSS MiB "
+                  "| × lftp mirror, same sessions |")
+            print("|---|---|---|---|---|---|---|---|")
+            for k in mirror:
+                tool = k[2]
+                name, n = tool.rsplit(" x", 1)
+                w = wall(k)
+                if w is None:
+                    print(f"| {name} | {n} | {runs_note(k)} | – | – | – | – | – |")
+                    continue
+                units = float(cells[k][0]["units"])
+                cpu = med(k, lambda r: float(r["user"]) + float(r["sys"]))
+                rss = med(k, lambda r: int(r["rss_kib"]) / 1024)
+                print(f"| {name} | {n} | {runs_note(k)} | {w:.3f} | {units / w:.0f} | {cpu:.2f} | "
+                      f"{rss:.1f} | {ratio(wall((s, 'mirror', f'lftp mirror x{n}')), w)} |")
+            print()
+        pget = [k for k in order if k[0] == s and k[1] == "pget"]
+        if pget:
+            print(f"### {SECTION_NAMES.get(s, s)}: {a.size} MiB in 4 segments beside one stream\n")
+            print("| tool | runs | median s | MiB/s | CPU s/GiB | peak RSS MiB | × lftp pget "
+                  "| × one stream (ftp get) |")
+            print("|---|---|---|---|---|---|---|---|")
+            for k in pget:
+                tool = k[2]
+                w = wall(k)
+                if w is None:
+                    print(f"| {tool} | {runs_note(k)} | – | – | – | – | – | – |")
+                    continue
+                units = float(cells[k][0]["units"])
+                cpu = med(k, lambda r: (float(r["user"]) + float(r["sys"])) * GIB / units)
+                rss = med(k, lambda r: int(r["rss_kib"]) / 1024)
+                print(f"| {tool} | {runs_note(k)} | {w:.3f} | {units / MIB / w:.0f} | {cpu:.2f} | "
+                      f"{rss:.1f} | {ratio(wall((s, 'pget', 'lftp pget x4')), w)} | "
+                      f"{ratio(wall((s, 'pget', 'ftp get')), w)} |")
+            print()
     print("× columns: the peer's median time divided by this row's (above 1 = faster than the "
           "peer; for the TCP ceiling, the fraction of the raw loopback rate reached).")
 
