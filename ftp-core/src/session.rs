@@ -61,6 +61,8 @@
 //!     (b"USER alice\r\n", b"331 Password required\r\n"),
 //!     (b"PASS secret\r\n", b"230 Logged in\r\n"),
 //!     (b"FEAT\r\n", b"211-Features:\r\n SIZE\r\n211 End\r\n"),
+//!     // SIZE is asked in image mode (RFC 3659 §4).
+//!     (b"TYPE I\r\n", b"200 Switching to Binary mode.\r\n"),
 //!     (b"SIZE big.iso\r\n", b"213 4700000000\r\n"),
 //! ];
 //! let mut now = Instant::ZERO;
