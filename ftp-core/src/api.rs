@@ -333,11 +333,14 @@ macro_rules! client_commands {
     };
 }
 
-/// Expands to the methods of [`jobs::Remote`](crate::jobs::Remote) that are one command
-/// each, inside an adapter's `impl Remote for …` block: `remote_commands!(blocking)` or
+/// Expands to the methods of [`jobs::Remote`](crate::jobs::Remote) that drive the
+/// client, inside an adapter's `impl Remote for …` block: `remote_commands!(blocking)` or
 /// `remote_commands!(async)`. The block's type must have `fn client(&mut self) -> &mut
-/// Client`; the adapter writes `download`, `upload`, `recover` and `pause` itself (file
-/// and runtime I/O).
+/// Client` and a `buffer: Vec<u8>` field; the adapter module must have `open_at(&Path,
+/// offset, cut) -> Result<File, Error>` (its file type, positioned at `offset`, cut there
+/// if `cut`), a `Metered { inner, meter }` sink that counts into the
+/// [`Meter`](crate::jobs::Meter), and its write traits in scope. The adapter writes
+/// `home`, `recover`, `run_blocking` and `pause` itself (session and runtime).
 #[macro_export]
 macro_rules! remote_commands {
     (blocking) => {
@@ -442,6 +445,85 @@ macro_rules! remote_commands {
                 }
                 let line = [&b"HASH "[..], path.as_bytes()].concat();
                 Ok(Some(client.sendcmd(line)$($wait)*))
+            }
+        }
+
+        fn download(
+            &mut self,
+            remote: &str,
+            local: &::std::path::Path,
+            offset: u64,
+            end: Option<u64>,
+            meter: &$crate::jobs::Meter<'_>,
+        ) -> impl ::core::future::Future<Output = Result<(), $crate::driver::Error>> + Send {
+            async move {
+                let mut buffer = ::core::mem::take(&mut self.buffer);
+                let result = async {
+                    let file = open_at(local, offset, end.is_none())$($wait)*;
+                    let mut sink = Metered { inner: file, meter };
+                    let mut reader = self.client().retr_from(remote, offset)$($wait)*;
+                    let Some(end) = end else {
+                        reader.copy_to(&mut sink)$($wait)*;
+                        reader.finish()$($wait)*;
+                        // Written through (tokio writes files from its blocking pool).
+                        sink.flush()$($wait)*;
+                        return Ok(());
+                    };
+                    buffer.resize(256 * 1024, 0);
+                    let mut left = end.saturating_sub(offset);
+                    let mut ended_early = false;
+                    while left > 0 {
+                        let want = buffer
+                            .len()
+                            .min(usize::try_from(left).unwrap_or(usize::MAX));
+                        let n = reader.read(&mut buffer[..want])$($wait)*;
+                        if n == 0 {
+                            // The file ended before the segment did: the server says
+                            // why (226, or an error), and the job finds it short.
+                            ended_early = true;
+                            break;
+                        }
+                        sink.write_all(&buffer[..n])$($wait)*;
+                        left -= n as u64;
+                    }
+                    if ended_early || reader.total().is_some_and(|total| total == end) {
+                        // The segment ends where the file does: a normal end.
+                        reader.finish()$($wait)*;
+                    } else {
+                        // The segment is complete; the rest is another worker's.
+                        reader.abort()$($wait)*;
+                    }
+                    sink.flush()$($wait)*;
+                    Ok(())
+                }
+                .await;
+                self.buffer = buffer;
+                result
+            }
+        }
+
+        fn upload(
+            &mut self,
+            local: &::std::path::Path,
+            remote: &str,
+            offset: u64,
+            meter: &$crate::jobs::Meter<'_>,
+        ) -> impl ::core::future::Future<Output = Result<(), $crate::driver::Error>> + Send {
+            async move {
+                let mut file = ::std::fs::File::open(local)?;
+                ::std::io::Seek::seek(&mut file, ::std::io::SeekFrom::Start(offset))?;
+                let client = self.client();
+                let mut writer = if offset > 0 {
+                    client.stor_at(remote, offset)$($wait)*
+                } else {
+                    client.stor(remote)$($wait)*
+                };
+                // sendfile(2) over a plain data connection (from the file's own
+                // position), buffered copies under TLS.
+                let sent = writer.copy_from_file(&mut file)$($wait)*;
+                meter.add(sent);
+                writer.finish()$($wait)*;
+                Ok(())
             }
         }
 

@@ -204,6 +204,33 @@ pub trait Remote: Send {
     fn pause(&mut self, delay: Duration) -> impl Future<Output = ()> + Send;
 }
 
+/// A job whose work is shared by several sessions: each runs [`Job::work`] until the
+/// job's queue is empty ([`Mirror`], [`Segmented`]).
+pub trait Job: Send + Sync {
+    /// How many sessions can be busy at once (more would find nothing to do).
+    fn parallelism(&self) -> usize;
+    /// One worker's share: take work from the queue until it is empty.
+    fn work<R: Remote>(&self, remote: &mut R) -> impl Future<Output = ()> + Send;
+}
+
+impl Job for Mirror {
+    fn parallelism(&self) -> usize {
+        self.plan.transfers().count().max(1)
+    }
+    fn work<R: Remote>(&self, remote: &mut R) -> impl Future<Output = ()> + Send {
+        Mirror::work(self, remote)
+    }
+}
+
+impl Job for Segmented {
+    fn parallelism(&self) -> usize {
+        self.segments.len().max(1)
+    }
+    fn work<R: Remote>(&self, remote: &mut R) -> impl Future<Output = ()> + Send {
+        Segmented::work(self, remote)
+    }
+}
+
 /// A job's progress: files and bytes done, rate and time left.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Snapshot {

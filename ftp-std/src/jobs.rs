@@ -21,14 +21,14 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 pub use ftp_core::jobs::{
-    Credentials, Direction, Failure, Meter, Mirror, MirrorSpec, Recipe, Remote, Report, Segmented,
-    Snapshot,
+    Credentials, Direction, Failure, Job, Meter, Mirror, MirrorSpec, Recipe, Remote, Report,
+    Segmented, Snapshot,
 };
 pub use ftp_core::mirror::{Action, Filter, MirrorOptions, Plan};
 pub use ftp_core::retry::RetryPolicy;
 
 use crate::pool::PooledClient;
-use crate::{Client, Error, Pool};
+use crate::{Error, Pool};
 
 /// Plans a mirror (walks both trees; changes nothing). [`Mirror::plan`] is the dry run;
 /// [`run`] carries it out.
@@ -44,21 +44,26 @@ pub fn prepare(pool: &Pool, spec: MirrorSpec) -> Result<Mirror, Error> {
 pub fn run(pool: &Pool, mirror: &Mirror) -> Result<Report, Error> {
     let mut first = pool.get()?;
     block_on(mirror.create_dirs(&mut first))?;
-    let transfers = mirror.plan().transfers().count();
-    let workers = pool.max_size().min(transfers).max(1);
+    in_parallel(pool, &mut first, mirror);
+    block_on(mirror.finish(&mut first))
+}
+
+/// Runs `job` on `first` here and on more sessions from the pool in threads of their
+/// own, as many as the pool and the job allow; returns when all are done.
+fn in_parallel(pool: &Pool, first: &mut PooledClient<'_>, job: &impl Job) {
+    let workers = pool.max_size().min(job.parallelism());
     std::thread::scope(|s| {
         for _ in 1..workers {
             s.spawn(|| {
                 // A session the server refuses (too many connections) leaves the work
                 // to the others.
                 if let Ok(mut session) = pool.get() {
-                    block_on(mirror.work(&mut session));
+                    block_on(job.work(&mut session));
                 }
             });
         }
-        block_on(mirror.work(&mut first));
+        block_on(job.work(first));
     });
-    block_on(mirror.finish(&mut first))
 }
 
 /// Plans and runs a mirror: [`prepare`] then [`run`].
@@ -101,17 +106,7 @@ pub fn run_segmented(
     mut first: PooledClient<'_>,
     job: &Segmented,
 ) -> Result<Report, Error> {
-    let workers = pool.max_size().min(job.segments().len()).max(1);
-    std::thread::scope(|s| {
-        for _ in 1..workers {
-            s.spawn(|| {
-                if let Ok(mut session) = pool.get() {
-                    block_on(job.work(&mut session));
-                }
-            });
-        }
-        block_on(job.work(&mut first));
-    });
+    in_parallel(pool, &mut first, job);
     block_on(job.finish(&mut first))
 }
 
@@ -158,109 +153,12 @@ fn open_at(local: &Path, offset: u64, cut: bool) -> Result<File, Error> {
     Ok(file)
 }
 
-fn download(
-    client: &mut Client,
-    buffer: &mut Vec<u8>,
-    remote: &str,
-    local: &Path,
-    offset: u64,
-    end: Option<u64>,
-    meter: &Meter<'_>,
-) -> Result<(), Error> {
-    let file = open_at(local, offset, end.is_none())?;
-    let mut sink = Metered { inner: file, meter };
-    let mut reader = client.retr_from(remote, offset)?;
-    let Some(end) = end else {
-        reader.copy_to(&mut sink)?;
-        reader.finish()?;
-        return Ok(());
-    };
-    buffer.resize(256 * 1024, 0);
-    let mut left = end.saturating_sub(offset);
-    while left > 0 {
-        let want = buffer
-            .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = reader.read(&mut buffer[..want])?;
-        if n == 0 {
-            // The file ended before the segment did: the server says why (226, or an
-            // error), and the caller finds the segment short.
-            reader.finish()?;
-            return Ok(());
-        }
-        sink.write_all(&buffer[..n])?;
-        left -= n as u64;
-    }
-    if reader.total().is_some_and(|total| total == end) {
-        // The segment ends where the file does: a normal end.
-        reader.finish()?;
-    } else {
-        // The segment is complete; the rest of the file is another worker's.
-        reader.abort()?;
-    }
-    Ok(())
-}
-
-fn upload(
-    client: &mut Client,
-    local: &Path,
-    remote: &str,
-    offset: u64,
-    meter: &Meter<'_>,
-) -> Result<(), Error> {
-    let mut file = File::open(local)?;
-    file.seek(SeekFrom::Start(offset))?;
-    let mut writer = if offset > 0 {
-        client.stor_at(remote, offset)?
-    } else {
-        client.stor(remote)?
-    };
-    // sendfile(2) over a plain data connection (the file's own position is where it
-    // starts), buffered copies under TLS.
-    let sent = writer.copy_from_file(&mut file)?;
-    meter.add(sent);
-    writer.finish()?;
-    Ok(())
-}
-
 impl Remote for PooledClient<'_> {
     fn home(&self) -> Option<&str> {
         PooledClient::home(self)
     }
 
     ftp_core::remote_commands!(blocking);
-
-    fn download(
-        &mut self,
-        remote: &str,
-        local: &Path,
-        offset: u64,
-        end: Option<u64>,
-        meter: &Meter<'_>,
-    ) -> impl Future<Output = Result<(), Error>> + Send {
-        let mut buffer = std::mem::take(&mut self.buffer);
-        let result = download(
-            self.client(),
-            &mut buffer,
-            remote,
-            local,
-            offset,
-            end,
-            meter,
-        );
-        self.buffer = buffer;
-        std::future::ready(result)
-    }
-
-    fn upload(
-        &mut self,
-        local: &Path,
-        remote: &str,
-        offset: u64,
-        meter: &Meter<'_>,
-    ) -> impl Future<Output = Result<(), Error>> + Send {
-        std::future::ready(upload(self.client(), local, remote, offset, meter))
-    }
 
     fn recover(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
         std::future::ready(PooledClient::recover(self))

@@ -22,8 +22,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 pub use ftp_core::jobs::{
-    Credentials, Direction, Failure, Meter, Mirror, MirrorSpec, Recipe, Remote, Report, Segmented,
-    Snapshot,
+    Credentials, Direction, Failure, Job, Meter, Mirror, MirrorSpec, Recipe, Remote, Report,
+    Segmented, Snapshot,
 };
 pub use ftp_core::mirror::{Action, Filter, MirrorOptions, Plan};
 pub use ftp_core::retry::RetryPolicy;
@@ -31,7 +31,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::pool::PooledClient;
-use crate::{Client, Error, Pool};
+use crate::{Error, Pool};
 
 /// Plans a mirror (walks both trees; changes nothing). [`Mirror::plan`] is the dry run;
 /// [`run`] carries it out. Shared (`Arc`) so the workers' tasks and a progress display
@@ -50,20 +50,26 @@ pub async fn prepare(pool: &Pool, spec: MirrorSpec) -> Result<Arc<Mirror>, Error
 pub async fn run(pool: &Pool, mirror: Arc<Mirror>) -> Result<Report, Error> {
     let mut first = pool.get().await?;
     mirror.create_dirs(&mut first).await?;
-    let transfers = mirror.plan().transfers().count();
-    let workers = pool.max_size().min(transfers).max(1);
+    in_parallel(pool, &mut first, &mirror).await;
+    mirror.finish(&mut first).await
+}
+
+/// Runs `job` on `first` here and on more sessions from the pool in tasks of their own,
+/// as many as the pool and the job allow; returns when all are done.
+async fn in_parallel<J: Job + 'static>(pool: &Pool, first: &mut PooledClient, job: &Arc<J>) {
+    let workers = pool.max_size().min(job.parallelism());
     let mut tasks = JoinSet::new();
     for _ in 1..workers {
-        let (pool, mirror) = (pool.clone(), Arc::clone(&mirror));
+        let (pool, job) = (pool.clone(), Arc::clone(job));
         tasks.spawn(async move {
             // A session the server refuses (too many connections) leaves the work to
             // the others.
             if let Ok(mut session) = pool.get().await {
-                mirror.work(&mut session).await;
+                job.work(&mut session).await;
             }
         });
     }
-    mirror.work(&mut first).await;
+    job.work(first).await;
     while let Some(done) = tasks.join_next().await {
         if let Err(e) = done
             && e.is_panic()
@@ -71,7 +77,6 @@ pub async fn run(pool: &Pool, mirror: Arc<Mirror>) -> Result<Report, Error> {
             std::panic::resume_unwind(e.into_panic());
         }
     }
-    mirror.finish(&mut first).await
 }
 
 /// Plans and runs a mirror: [`prepare`] then [`run`].
@@ -92,24 +97,7 @@ pub async fn pget(
 ) -> Result<Report, Error> {
     let mut first = pool.get().await?;
     let job = Arc::new(Segmented::prepare(&mut first, remote, local, parts, retry).await?);
-    let workers = pool.max_size().min(job.segments().len()).max(1);
-    let mut tasks = JoinSet::new();
-    for _ in 1..workers {
-        let (pool, job) = (pool.clone(), Arc::clone(&job));
-        tasks.spawn(async move {
-            if let Ok(mut session) = pool.get().await {
-                job.work(&mut session).await;
-            }
-        });
-    }
-    job.work(&mut first).await;
-    while let Some(done) = tasks.join_next().await {
-        if let Err(e) = done
-            && e.is_panic()
-        {
-            std::panic::resume_unwind(e.into_panic());
-        }
-    }
+    in_parallel(pool, &mut first, &job).await;
     job.finish(&mut first).await
 }
 
@@ -153,114 +141,12 @@ async fn open_at(local: &Path, offset: u64, cut: bool) -> Result<tokio::fs::File
     Ok(file)
 }
 
-async fn download(
-    client: &mut Client,
-    buffer: &mut Vec<u8>,
-    remote: &str,
-    local: &Path,
-    offset: u64,
-    end: Option<u64>,
-    meter: &Meter<'_>,
-) -> Result<(), Error> {
-    let file = open_at(local, offset, end.is_none()).await?;
-    let mut sink = Metered { inner: file, meter };
-    let mut reader = client.retr_from(remote, offset).await?;
-    let Some(end) = end else {
-        reader.copy_to(&mut sink).await?;
-        reader.finish().await?;
-        // tokio writes files from its blocking pool: done only once flushed.
-        sink.flush().await?;
-        return Ok(());
-    };
-    buffer.resize(256 * 1024, 0);
-    let mut left = end.saturating_sub(offset);
-    let mut ended_early = false;
-    while left > 0 {
-        let want = buffer
-            .len()
-            .min(usize::try_from(left).unwrap_or(usize::MAX));
-        let n = reader.read(&mut buffer[..want]).await?;
-        if n == 0 {
-            // The file ended before the segment did: the server says why (226, or an
-            // error), and the caller finds the segment short.
-            ended_early = true;
-            break;
-        }
-        sink.write_all(&buffer[..n]).await?;
-        left -= n as u64;
-    }
-    if ended_early || reader.total().is_some_and(|total| total == end) {
-        // The segment ends where the file does: a normal end.
-        reader.finish().await?;
-    } else {
-        // The segment is complete; the rest of the file is another worker's.
-        reader.abort().await?;
-    }
-    sink.flush().await?;
-    Ok(())
-}
-
-async fn upload(
-    client: &mut Client,
-    local: &Path,
-    remote: &str,
-    offset: u64,
-    meter: &Meter<'_>,
-) -> Result<(), Error> {
-    let mut file = std::fs::File::open(local)?;
-    std::io::Seek::seek(&mut file, SeekFrom::Start(offset))?;
-    let mut writer = if offset > 0 {
-        client.stor_at(remote, offset).await?
-    } else {
-        client.stor(remote).await?
-    };
-    // sendfile(2) over a plain data connection (from the file's own position), tokio's
-    // file reads under TLS.
-    let sent = writer.copy_from_file(&mut file).await?;
-    meter.add(sent);
-    writer.finish().await?;
-    Ok(())
-}
-
 impl Remote for PooledClient {
     fn home(&self) -> Option<&str> {
         PooledClient::home(self)
     }
 
     ftp_core::remote_commands!(async);
-
-    async fn download(
-        &mut self,
-        remote: &str,
-        local: &Path,
-        offset: u64,
-        end: Option<u64>,
-        meter: &Meter<'_>,
-    ) -> Result<(), Error> {
-        let mut buffer = std::mem::take(&mut self.buffer);
-        let result = download(
-            self.client(),
-            &mut buffer,
-            remote,
-            local,
-            offset,
-            end,
-            meter,
-        )
-        .await;
-        self.buffer = buffer;
-        result
-    }
-
-    async fn upload(
-        &mut self,
-        local: &Path,
-        remote: &str,
-        offset: u64,
-        meter: &Meter<'_>,
-    ) -> Result<(), Error> {
-        upload(self.client(), local, remote, offset, meter).await
-    }
 
     fn recover(&mut self) -> impl Future<Output = Result<(), Error>> + Send {
         PooledClient::recover(self)

@@ -3,9 +3,11 @@
 //! What is retried (4xx, a data connection that ended early), how often (the policy's
 //! attempts), from where (`REST` after what arrived), and what is not (5xx).
 
+use std::path::Path;
 use std::time::Duration;
 
 use ftp_core::config::Config;
+use ftp_core::jobs::Report;
 use ftp_core::retry::RetryPolicy;
 
 use crate::Script;
@@ -35,6 +37,31 @@ pub struct RetryCase {
 impl std::fmt::Debug for RetryCase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name)
+    }
+}
+
+impl RetryCase {
+    /// Checks a mirror's report, the server's log and the local folder the mirror wrote
+    /// against this case; panics with the case's name on a difference.
+    pub fn check(&self, report: &Report, log: &crate::Log, local: &Path) {
+        let name = self.name;
+        assert_eq!(report.transferred, self.transferred, "{name}: transferred");
+        assert_eq!(report.retries, self.retries, "{name}: retries");
+        assert_eq!(
+            report.failed.first().map(|f| f.attempts),
+            self.failed_attempts,
+            "{name}: attempts of the failed file"
+        );
+        let retrs = log
+            .commands
+            .iter()
+            .filter(|c| c.starts_with("RETR"))
+            .count();
+        assert_eq!(retrs, self.retr_commands, "{name}: RETR commands");
+        if self.transferred == 1 {
+            let got = std::fs::read(local.join("a.txt")).expect("the mirrored file");
+            assert_eq!(got, CONTENT, "{name}: content");
+        }
     }
 }
 
