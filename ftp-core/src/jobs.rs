@@ -568,13 +568,7 @@ impl Mirror {
     /// each per the policy. Run one per session; failures are collected for the report.
     pub async fn work<R: Remote>(&self, remote: &mut R) {
         self.progress.start();
-        loop {
-            let next = self
-                .queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            let Some(index) = next else { break };
+        while let Some(index) = pop(&self.queue) {
             let Action::Transfer {
                 path,
                 offset,
@@ -749,6 +743,11 @@ impl Mirror {
     fn remote_path(&self, relative: &str) -> String {
         join_remote(&self.remote_root, relative)
     }
+}
+
+/// The next piece of work of a shared queue.
+fn pop(queue: &Mutex<VecDeque<usize>>) -> Option<usize> {
+    queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
 }
 
 /// After a failed attempt (`failures` counts it): gives up with the error if the policy
@@ -1036,13 +1035,7 @@ impl Segmented {
     /// One worker: downloads segments from the shared queue until it is empty.
     pub async fn work<R: Remote>(&self, remote: &mut R) {
         self.progress.start();
-        loop {
-            let next = self
-                .queue
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            let Some(i) = next else { break };
+        while let Some(i) = pop(&self.queue) {
             let range = self.segments[i].clone();
             let mut failures = 0;
             loop {

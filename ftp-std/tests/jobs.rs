@@ -3,28 +3,18 @@
 //! the changed files transferred on the third, partial files resumed.
 
 use std::fs;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use ftp_std::jobs::{self, Action, Filter, MirrorOptions, MirrorSpec, Recipe, RetryPolicy};
 use ftp_std::{Error, Pool};
 use ftp_test_server::MemoryServer;
-use ftp_test_server::tree::{content, read_local, sample_files, temp_dir, write_local};
+use ftp_test_server::tree::{content, mtime_secs, read_local, sample_files, temp_dir, write_local};
 
 fn pool(server: &MemoryServer, sessions: usize) -> Pool {
     Pool::new(
         Recipe::new(server.addr().to_string(), "user", "pass"),
         sessions,
     )
-}
-
-fn mtime_secs(path: &std::path::Path) -> i64 {
-    fs::metadata(path)
-        .unwrap()
-        .modified()
-        .unwrap()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 #[test]

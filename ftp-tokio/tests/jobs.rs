@@ -3,10 +3,10 @@
 //! retry catalogue.
 
 use std::fs;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use ftp_test_server::MemoryServer;
-use ftp_test_server::tree::{content, read_local, sample_files, temp_dir, write_local};
+use ftp_test_server::tree::{content, mtime_secs, read_local, sample_files, temp_dir, write_local};
 use ftp_tokio::jobs::{self, MirrorSpec, Recipe, RetryPolicy};
 use ftp_tokio::{Error, Pool};
 
@@ -15,16 +15,6 @@ fn pool(server: &MemoryServer, sessions: usize) -> Pool {
         Recipe::new(server.addr().to_string(), "user", "pass"),
         sessions,
     )
-}
-
-fn mtime_secs(path: &std::path::Path) -> i64 {
-    fs::metadata(path)
-        .unwrap()
-        .modified()
-        .unwrap()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -99,3 +99,14 @@ pub fn read_local(root: &Path) -> io::Result<BTreeMap<String, Vec<u8>>> {
     }
     Ok(out)
 }
+
+/// A local file's modification time, seconds since the Unix epoch.
+pub fn mtime_secs(path: &Path) -> i64 {
+    let modified = fs::metadata(path)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    match modified.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
