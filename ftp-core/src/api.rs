@@ -421,30 +421,31 @@ macro_rules! remote_commands {
             }
         }
 
-        fn sha256_reply(
+        fn digest_reply(
             &mut self,
             path: &str,
         ) -> impl ::core::future::Future<
-            Output = Result<Option<$crate::reply::OwnedReply>, $crate::driver::Error>,
+            Output = Result<
+                Option<($crate::hash::Digest, $crate::reply::OwnedReply)>,
+                $crate::driver::Error,
+            >,
         > + Send {
             async move {
-                let (mut offered, mut selected) = (false, false);
-                if let Some(caps) = self.capabilities() {
-                    for algorithm in caps.hash_algorithms() {
-                        if algorithm.name.eq_ignore_ascii_case(b"SHA-256") {
-                            (offered, selected) = (true, algorithm.marked);
-                        }
-                    }
-                }
-                if !offered {
+                let Some(digest) = self.capabilities().and_then($crate::hash::Digest::offered)
+                else {
                     return Ok(None);
-                }
+                };
                 let client = self.client();
-                if !selected {
+                if digest == $crate::hash::Digest::Sha256
+                    && !client
+                        .capabilities()
+                        .is_some_and(|c| c.hash_algorithms().any(|a| a.marked
+                            && a.name.eq_ignore_ascii_case(b"SHA-256")))
+                {
                     client.opts("HASH SHA-256")$($wait)*;
                 }
-                let line = [&b"HASH "[..], path.as_bytes()].concat();
-                Ok(Some(client.sendcmd(line)$($wait)*))
+                let line = [digest.command(), b" ", path.as_bytes()].concat();
+                Ok(Some((digest, client.sendcmd(line)$($wait)*)))
             }
         }
 

@@ -1,13 +1,114 @@
-//! File hashes: the 213 reply to `HASH` (draft-bryan-ftpext-hash-02 §3: the server hashes
-//! a file, or a range of it, with the algorithm selected by `OPTS HASH`; FEAT lists the
-//! algorithms with `*` on the selected one).
+//! File digests a server computes: the 213 reply to `HASH` (draft-bryan-ftpext-hash-02
+//! §3: the server hashes a file, or a range of it, with the algorithm selected by `OPTS
+//! HASH`; FEAT lists the algorithms with `*` on the selected one), and the older,
+//! unstandardised `XMD5` and `XCRC` (a 250 or 213 reply with the hex digest).
 //!
 //! ```text
 //! C> HASH big.iso
 //! S> 213 SHA-256 0-1073741823 3e9c…c3 big.iso
+//! C> XCRC big.iso
+//! S> 250 8C1A0E3F
 //! ```
 
 use crate::error::ParseError;
+use crate::feat::Capabilities;
+
+/// A digest a server can compute for a file, in the order a client prefers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Digest {
+    /// `HASH` with SHA-256.
+    Sha256,
+    /// `XMD5`.
+    Md5,
+    /// `XCRC` (CRC-32, the zlib/PNG polynomial).
+    Crc32,
+}
+
+impl Digest {
+    /// The best digest FEAT offers: `HASH` with SHA-256, else `XMD5`, else `XCRC`.
+    ///
+    /// ```
+    /// use ftp_core::feat::Capabilities;
+    /// use ftp_core::hash::Digest;
+    ///
+    /// let feat = |lines: &str| Capabilities::from_raw(format!("211-F\r\n{lines}211 E\r\n").as_bytes());
+    /// assert_eq!(Digest::offered(&feat(" HASH SHA-1*;SHA-256\r\n XCRC\r\n")), Some(Digest::Sha256));
+    /// assert_eq!(Digest::offered(&feat(" HASH SHA-1*;MD5\r\n XCRC\r\n")), Some(Digest::Crc32));
+    /// assert_eq!(Digest::offered(&feat(" SIZE\r\n")), None);
+    /// ```
+    pub fn offered(caps: &Capabilities) -> Option<Digest> {
+        if caps
+            .hash_algorithms()
+            .any(|a| a.name.eq_ignore_ascii_case(b"SHA-256"))
+        {
+            Some(Digest::Sha256)
+        } else if caps.get("XMD5").is_some() {
+            Some(Digest::Md5)
+        } else if caps.get("XCRC").is_some() {
+            Some(Digest::Crc32)
+        } else {
+            None
+        }
+    }
+
+    /// The command that asks for it.
+    pub fn command(self) -> &'static [u8] {
+        match self {
+            Digest::Sha256 => b"HASH",
+            Digest::Md5 => b"XMD5",
+            Digest::Crc32 => b"XCRC",
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Digest::Sha256 => "SHA-256",
+            Digest::Md5 => "MD5",
+            Digest::Crc32 => "CRC-32",
+        }
+    }
+
+    /// Whether a reply's text carries exactly the digest `expected` (its bytes; for
+    /// CRC-32 the four bytes big-endian). `HASH` replies are read with [`parse_hash`]; an
+    /// `XMD5` or `XCRC` reply holds the hex digest as one of its words (some servers
+    /// add the file name; CRC-32 may come without leading zeros).
+    ///
+    /// ```
+    /// use ftp_core::hash::Digest;
+    /// assert!(Digest::Crc32.matches(b"1A2B3C", &[0x00, 0x1a, 0x2b, 0x3c]));
+    /// assert!(Digest::Md5.matches(b"d41d8cd98f00b204e9800998ecf8427e  empty.txt",
+    ///     &[0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04, 0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8, 0x42, 0x7e]));
+    /// assert!(!Digest::Crc32.matches(b"not a digest", &[0, 0, 0, 1]));
+    /// ```
+    pub fn matches(self, text: &[u8], expected: &[u8]) -> bool {
+        match self {
+            Digest::Sha256 => parse_hash(text)
+                .is_ok_and(|h| h.algorithm.eq_ignore_ascii_case(b"SHA-256") && h.matches(expected)),
+            Digest::Md5 => text.split(|b| *b == b' ').any(|word| {
+                FileHash {
+                    algorithm: b"MD5",
+                    range: None,
+                    hex: word,
+                    name: b"",
+                }
+                .matches(expected)
+            }),
+            Digest::Crc32 => {
+                let want = expected
+                    .iter()
+                    .fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+                text.split(|b| *b == b' ').any(|word| {
+                    (1..=8).contains(&word.len())
+                        && word.iter().all(u8::is_ascii_hexdigit)
+                        && word.iter().fold(0u64, |acc, b| {
+                            acc << 4 | u64::from((*b as char).to_digit(16).unwrap_or(0))
+                        }) == want
+                })
+            }
+        }
+    }
+}
 
 /// A parsed HASH reply, borrowing the reply's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -157,12 +157,15 @@ pub trait Remote: Send {
     fn remove_dir(&mut self, path: &str) -> impl Future<Output = Result<(), Error>> + Send;
     /// Deletes a file (`DELE`).
     fn delete_file(&mut self, path: &str) -> impl Future<Output = Result<(), Error>> + Send;
-    /// The reply to `HASH path` with SHA-256 selected (`OPTS HASH SHA-256` first if
-    /// needed), when the server's FEAT offers SHA-256; `None` otherwise.
-    fn sha256_reply(
+    /// The server's digest of a file: the best one its FEAT offers
+    /// ([`Digest::offered`](crate::hash::Digest::offered): `HASH` with SHA-256, selected
+    /// with `OPTS HASH` if needed; else `XMD5`; else `XCRC`) and its reply; `None` when
+    /// it offers none.
+    fn digest_reply(
         &mut self,
         path: &str,
-    ) -> impl Future<Output = Result<Option<crate::reply::OwnedReply>, Error>> + Send;
+    ) -> impl Future<Output = Result<Option<(crate::hash::Digest, crate::reply::OwnedReply)>, Error>>
+    + Send;
     /// Runs `work` where blocking is fine (in place for a blocking adapter, on a thread
     /// meant for it for an async one): hashing a large local file.
     fn run_blocking<T: Send + 'static>(
@@ -774,20 +777,34 @@ async fn back_off<R: Remote>(
     }
 }
 
-/// The SHA-256 of a local file.
-fn sha256_file(path: &Path) -> Result<[u8; 32], Error> {
-    use sha2::Digest;
+/// A local file's digest (CRC-32 as four bytes, big-endian).
+fn digest_file(path: &Path, kind: crate::hash::Digest) -> Result<Vec<u8>, Error> {
+    use crate::hash::Digest;
+    use sha2::Digest as _;
     use std::io::Read;
     let mut file = fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
     let mut buf = std::vec![0u8; 256 * 1024];
+    let (mut sha, mut md5, mut crc) = (
+        sha2::Sha256::new(),
+        md5::Md5::new(),
+        crc32fast::Hasher::new(),
+    );
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
-            return Ok(hasher.finalize().into());
+            break;
         }
-        hasher.update(&buf[..n]);
+        match kind {
+            Digest::Sha256 => sha.update(&buf[..n]),
+            Digest::Md5 => md5.update(&buf[..n]),
+            Digest::Crc32 => crc.update(&buf[..n]),
+        }
     }
+    Ok(match kind {
+        Digest::Sha256 => sha.finalize().to_vec(),
+        Digest::Md5 => md5.finalize().to_vec(),
+        Digest::Crc32 => crc.finalize().to_be_bytes().to_vec(),
+    })
 }
 
 fn short(kind: OpKind, expected: u64, received: u64) -> Error {
@@ -971,8 +988,8 @@ fn scan_local(
 }
 
 /// One file downloaded in segments over several sessions (`REST` to each segment's
-/// start, the transfer aborted at its end), verified by size, and by SHA-256 where the
-/// server offers `HASH` (XMD5/XCRC, older non-standard commands, are not used).
+/// start, the transfer aborted at its end), verified by size, and by the best digest the
+/// server offers (`HASH` SHA-256, `XMD5`, `XCRC`).
 #[derive(Debug)]
 pub struct Segmented {
     remote: String,
@@ -1082,7 +1099,7 @@ impl Segmented {
     }
 
     /// Checks the result: every segment complete, the local file exactly the remote size,
-    /// and, where the server offers `HASH` with SHA-256, the same digest.
+    /// and, where the server offers a digest (`HASH` SHA-256, `XMD5`, `XCRC`), the same.
     pub async fn finish<R: Remote>(&self, remote: &mut R) -> Result<Report, Error> {
         let failed = core::mem::take(&mut *self.failed.lock().unwrap_or_else(|e| e.into_inner()));
         let mut verified_by = None;
@@ -1091,22 +1108,20 @@ impl Segmented {
             if len != self.size {
                 return Err(short(OpKind::Retr, self.size, len));
             }
-            if let Some(reply) = remote.sha256_reply(&self.remote).await? {
-                let hash = crate::hash::parse_hash(reply.text()).map_err(|e| Error::Protocol {
-                    kind: OpKind::Raw,
-                    error: OpError::Parse(e),
-                })?;
+            if let Some((kind, reply)) = remote.digest_reply(&self.remote).await? {
                 let local = self.local.clone();
-                let digest = remote.run_blocking(move || sha256_file(&local)).await?;
-                if !hash.algorithm.eq_ignore_ascii_case(b"SHA-256") || !hash.matches(&digest) {
+                let digest = remote
+                    .run_blocking(move || digest_file(&local, kind))
+                    .await?;
+                if !kind.matches(reply.text(), &digest) {
                     return Err(Error::Protocol {
                         kind: OpKind::Retr,
                         error: OpError::DigestMismatch {
-                            algorithm: "SHA-256",
+                            algorithm: kind.name(),
                         },
                     });
                 }
-                verified_by = Some("SHA-256");
+                verified_by = Some(kind.name());
             }
         }
         Ok(Report {

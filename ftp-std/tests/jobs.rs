@@ -309,7 +309,40 @@ fn segmented_download_is_checked_with_hash_where_offered() {
         }
         fs::remove_dir_all(&local).unwrap();
     }
-    // Without HASH the size is all there is to check.
+    // The older XMD5 (preferred) and XCRC, honest and lying.
+    for (md5, crc, wrong, expect) in [
+        (true, true, false, Ok("MD5")),
+        (false, true, false, Ok("CRC-32")),
+        (false, true, true, Err("CRC-32")),
+        (true, false, true, Err("MD5")),
+    ] {
+        let server = MemoryServer::builder()
+            .legacy_digests(md5, crc, wrong)
+            .start()
+            .unwrap();
+        server.fs().put("/f.bin", data.clone());
+        let local = temp_dir("pget-legacy");
+        let result = jobs::pget(
+            &pool(&server, 2),
+            "f.bin",
+            local.join("f"),
+            2,
+            RetryPolicy::default(),
+        );
+        match (result, expect) {
+            (Ok(report), Ok(name)) => assert_eq!(report.verified_by, Some(name)),
+            (
+                Err(Error::Protocol {
+                    error: ftp_std::ftp_core::session::OpError::DigestMismatch { algorithm },
+                    ..
+                }),
+                Err(name),
+            ) => assert_eq!(algorithm, name),
+            (other, _) => panic!("{md5} {crc} {wrong}: {other:?}"),
+        }
+        fs::remove_dir_all(&local).unwrap();
+    }
+    // Without any digest the size is all there is to check.
     let server = MemoryServer::start();
     server.fs().put("/f.bin", data);
     let local = temp_dir("pget-nohash");

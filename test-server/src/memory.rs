@@ -328,6 +328,7 @@ struct Shared {
     tls: Option<Arc<ServerConfig>>,
     require_session_reuse: bool,
     hash: HashMode,
+    legacy_digests: (bool, bool, bool),
     timeout: Duration,
     stats: MemoryStats,
     stop: AtomicBool,
@@ -344,6 +345,7 @@ pub struct MemoryServerBuilder {
     tls: Option<Arc<ServerConfig>>,
     require_session_reuse: bool,
     hash: HashMode,
+    legacy_digests: (bool, bool, bool),
     timeout: Duration,
     fs: MemoryFs,
 }
@@ -382,6 +384,12 @@ impl MemoryServerBuilder {
         self.hash = mode;
         self
     }
+    /// Offers the older digest commands: `XMD5` (`md5`) and `XCRC` (`crc`), answered
+    /// `250 HEX`, the digest of other bytes if `wrong`. Default neither.
+    pub fn legacy_digests(mut self, md5: bool, crc: bool, wrong: bool) -> Self {
+        self.legacy_digests = (md5, crc, wrong);
+        self
+    }
     /// How long to wait for a data connection, and for data to move (default 10 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -406,6 +414,7 @@ impl MemoryServerBuilder {
             tls: self.tls,
             require_session_reuse: self.require_session_reuse,
             hash: self.hash,
+            legacy_digests: self.legacy_digests,
             timeout: self.timeout,
             stats: MemoryStats::default(),
             stop: AtomicBool::new(false),
@@ -459,6 +468,7 @@ impl MemoryServer {
             tls: None,
             require_session_reuse: false,
             hash: HashMode::Off,
+            legacy_digests: (false, false, false),
             timeout: crate::DEFAULT_TIMEOUT,
             fs: MemoryFs::new(),
         }
@@ -807,6 +817,12 @@ impl FtpSession {
                 if self.shared.tls.is_some() {
                     lines.extend(["AUTH TLS", "PBSZ", "PROT"].map(str::to_owned));
                 }
+                if self.shared.legacy_digests.0 {
+                    lines.push("XMD5".to_owned());
+                }
+                if self.shared.legacy_digests.1 {
+                    lines.push("XCRC".to_owned());
+                }
                 if self.shared.hash != HashMode::Off {
                     lines.push(if self.hash_sha256 {
                         "HASH SHA-1;SHA-256*".to_owned()
@@ -917,6 +933,30 @@ impl FtpSession {
                 }
                 _ => self.reply("550 No such file")?,
             },
+            "XMD5" | "XCRC"
+                if (verb == "XMD5" && self.shared.legacy_digests.0)
+                    || (verb == "XCRC" && self.shared.legacy_digests.1) =>
+            {
+                match self.node(&self.path(arg)) {
+                    Some(Node::File { data, .. }) => {
+                        let mut bytes = data.to_vec();
+                        if self.shared.legacy_digests.2 {
+                            bytes.push(b'!');
+                        }
+                        let hex = if verb == "XMD5" {
+                            use md5::Digest;
+                            md5::Md5::digest(&bytes)
+                                .iter()
+                                .map(|b| format!("{b:02X}"))
+                                .collect::<String>()
+                        } else {
+                            format!("{:X}", crc32fast::hash(&bytes))
+                        };
+                        self.reply(&format!("250 {hex}"))?
+                    }
+                    _ => self.reply("550 No such file")?,
+                }
+            }
             "SIZE" => match self.node(&self.path(arg)) {
                 Some(Node::File { data, .. }) => self.reply(&format!("213 {}", data.len()))?,
                 _ => self.reply("550 Could not get file size")?,
