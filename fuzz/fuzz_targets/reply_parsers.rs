@@ -209,6 +209,18 @@ fn check_entry(line: &[u8]) {
 
 fn check_entry_shape(entry: &MlsxEntry<'_>, line: &[u8]) {
     assert!(!entry.name.is_empty(), "empty MLSx name");
+    // Blanks before a fact list are an indent (MLST replies indented by more than one
+    // space, servers that pad): the facts start after them.
+    let indent = line
+        .len()
+        .checked_sub(entry.facts.len() + entry.name.len() + 1)
+        .expect("facts, separator and name are longer than the line");
+    let indent = if entry.facts.is_empty() { 0 } else { indent };
+    assert!(
+        line[..indent].iter().all(|b| matches!(b, b' ' | b'\t')),
+        "something other than blanks before the facts"
+    );
+    let line = &line[indent..];
     // The separator is one space (RFC 3659 §7), or a tab from servers that bend it.
     let separator = line.get(entry.facts.len()).copied();
     assert!(
