@@ -470,10 +470,18 @@ impl<'a> DataReader<'a> {
         &mut self,
         sink: &mut W,
     ) -> Result<u64, Error> {
-        let mut buf = self.t.client.take_buffer();
+        // Socket reads of `socket_io_size` into a buffer of that size (cheapest for the
+        // kernel's copies, as in ftp-std) while the sink takes each write at once (a
+        // socket, `tokio::io::sink`); from the first write the sink makes us wait for
+        // (`tokio::fs` goes through the blocking pool), whole-buffer reads, so each of
+        // its slow writes moves as much as possible.
+        let mut small = vec![0; self.t.client.config().get_socket_io_size()];
+        let mut big = self.t.client.take_buffer();
+        let mut sink_waits = false;
         let mut copied = 0;
         let result = loop {
-            let mut read = ReadBuf::new(&mut buf);
+            let buf = if sink_waits { &mut big } else { &mut small };
+            let mut read = ReadBuf::new(buf);
             let n = match poll_fn(|cx| self.t.poll_read(cx, &mut read, usize::MAX)).await {
                 Ok(()) => read.filled().len(),
                 Err(e) => break Err(self.typed_error(e)),
@@ -481,12 +489,19 @@ impl<'a> DataReader<'a> {
             if n == 0 {
                 break Ok(copied);
             }
-            if let Err(e) = sink.write_all(&buf[..n]).await {
+            let mut write = std::pin::pin!(sink.write_all(&buf[..n]));
+            let written = poll_fn(|cx| {
+                let polled = write.as_mut().poll(cx);
+                sink_waits |= polled.is_pending();
+                polled
+            })
+            .await;
+            if let Err(e) = written {
                 break Err(Error::Io(e));
             }
             copied += n as u64;
         };
-        self.t.client.put_buffer(buf);
+        self.t.client.put_buffer(big);
         result
     }
 
