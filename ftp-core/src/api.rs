@@ -350,6 +350,11 @@ macro_rules! remote_commands {
         $crate::remote_commands!(@emit [.await?]);
     };
     (@emit [$($wait:tt)*]) => {
+        fn is_closed(&self) -> bool {
+            // The client's own method (through `Deref`), not this trait's.
+            ::core::ops::Deref::deref(self).is_closed()
+        }
+
         fn has_mlsd(&self) -> bool {
             self.capabilities()
                 .is_some_and(|c| c.has($crate::feat::Feature::Mlst))

@@ -321,6 +321,16 @@ mod error {
             }
         }
 
+        /// Why `submit` refused an op, as its caller sees it: an op submitted to a session
+        /// that has closed reports why the session closed (a lost connection stays
+        /// transient, so a retry reconnects instead of giving up).
+        pub fn submit_error(&mut self, error: SubmitError) -> Error {
+            match error {
+                SubmitError::Closed => self.closed_error(),
+                error => Error::from(error),
+            }
+        }
+
         /// An op's outcome as its caller sees it: an op ended by the session closing
         /// reports why the session closed.
         pub fn result(&mut self, outcome: Outcome) -> Result<Completion, Error> {
@@ -422,11 +432,14 @@ mod error {
                         | OpError::ShortData { .. }
                         | OpError::SessionClosed
                 ),
+                // A connection that ended in the middle of a reply was lost like any
+                // other (a server restarting while it answers).
                 Error::Closed(Some(e)) => matches!(
                     e,
                     SessionError::ReplyTimeout
                         | SessionError::ConnectionLost
                         | SessionError::ServiceNotAvailable
+                        | SessionError::Framing(crate::framing::FramingError::IncompleteAtEof)
                 ),
                 _ => false,
             }

@@ -140,6 +140,9 @@ pub trait Remote: Send {
     /// `PWD` named it then, if it did; relative job paths are taken from there, whatever
     /// directory earlier work left the session in.
     fn home(&self) -> Option<&str>;
+    /// Whether the session has closed (the server went away, or a fatal error): the next
+    /// piece of work needs [`Remote::recover`] first.
+    fn is_closed(&self) -> bool;
     /// Whether the server announced `MLST` in its `FEAT` reply (RFC 3659 §7.8), so
     /// directories are listed with `MLSD`.
     fn has_mlsd(&self) -> bool;
@@ -656,6 +659,7 @@ impl Mirror {
         source: &FileMeta,
         meter: &Meter<'_>,
     ) -> Result<(), Error> {
+        live(remote).await?;
         let local = local_path(&self.spec.local, path);
         let remote_path = self.remote_path(path);
         match self.spec.direction {
@@ -745,6 +749,18 @@ impl Mirror {
 
     fn remote_path(&self, relative: &str) -> String {
         join_remote(&self.remote_root, relative)
+    }
+}
+
+/// Makes sure the session is open before a piece of work: one that died on earlier work
+/// (for whatever reason, a permanent one included) is replaced, so that a dead session
+/// does not fail every file left in the queue. Failing to replace it is the failure of
+/// this piece's attempt.
+async fn live<R: Remote>(remote: &mut R) -> Result<(), Error> {
+    if remote.is_closed() {
+        remote.recover().await
+    } else {
+        Ok(())
     }
 }
 
@@ -1061,9 +1077,14 @@ impl Segmented {
                     break;
                 }
                 let meter = Meter::new(&self.progress.bytes_done);
-                let result = remote
-                    .download(&self.remote, &self.local, start, Some(range.end), &meter)
-                    .await;
+                let result = match live(remote).await {
+                    Ok(()) => {
+                        remote
+                            .download(&self.remote, &self.local, start, Some(range.end), &meter)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
                 // What arrived is on disk in order: a retry goes on from there.
                 self.done[i].fetch_add(meter.moved(), Ordering::Relaxed);
                 let result = result.and_then(|()| {

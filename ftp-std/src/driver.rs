@@ -81,7 +81,9 @@ impl Driver {
     }
 
     pub(crate) fn submit(&mut self, op: Op<'_>) -> Result<OpId, Error> {
-        Ok(self.session.submit(op)?)
+        self.session
+            .submit(op)
+            .map_err(|e| self.tracker.submit_error(e))
     }
 
     /// Runs `op` to its end.

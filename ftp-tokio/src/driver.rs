@@ -142,7 +142,10 @@ impl Driver {
     pub(crate) fn submit(&mut self, op: Op<'_>) -> Result<OpId, Error> {
         self.reap();
         let kind = op.kind();
-        let id = self.session.submit(op)?;
+        let id = self
+            .session
+            .submit(op)
+            .map_err(|e| self.tracker.submit_error(e))?;
         if kind == OpKind::Quit {
             self.quit = Some(id);
         }

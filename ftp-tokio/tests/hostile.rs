@@ -89,7 +89,9 @@ async fn run(scenario: Scenario) -> Result<(), String> {
             ));
         }
         (After::Closed, Some(mut ftp)) => match ftp.noop().await {
-            Err(Error::Closed(_)) | Err(Error::Timeout(_)) => {}
+            // A later call says why the session closed (a lost connection stays
+            // transient, so a retry policy reconnects), not just that it did.
+            Err(Error::Closed(Some(_))) | Err(Error::Timeout(_)) | Err(Error::Tls(_)) => {}
             other => {
                 return Err(format!(
                     "{name}: the session should be closed, NOOP gave {other:?}"

@@ -32,6 +32,8 @@ pub struct RetryCase {
     pub failed_attempts: Option<u32>,
     /// `RETR` commands the server must have seen.
     pub retr_commands: usize,
+    /// The files that must have arrived, each with [`CONTENT`].
+    pub arrives: &'static [&'static str],
 }
 
 impl std::fmt::Debug for RetryCase {
@@ -58,9 +60,9 @@ impl RetryCase {
             .filter(|c| c.starts_with("RETR"))
             .count();
         assert_eq!(retrs, self.retr_commands, "{name}: RETR commands");
-        if self.transferred == 1 {
-            let got = std::fs::read(local.join("a.txt")).expect("the mirrored file");
-            assert_eq!(got, CONTENT, "{name}: content");
+        for file in self.arrives {
+            let got = std::fs::read(local.join(file)).expect("the mirrored file");
+            assert_eq!(got, CONTENT, "{name}: content of {file}");
         }
     }
 }
@@ -74,15 +76,34 @@ fn policy(attempts: u32) -> RetryPolicy {
     RetryPolicy::new(attempts).with_backoff(Duration::from_millis(10), Duration::from_millis(40))
 }
 
-/// Login (no FEAT, so no MLST announced), then the walk: `CWD`+`PWD` for the root, and
-/// `LIST` (as against vsftpd, which has no MLSD).
-fn walked() -> Script {
-    Script::new()
+/// Login (no FEAT, so no MLST announced) and the `PWD` with which the pool notes where
+/// the session starts: what each new control connection of the pool sees.
+fn logged_in(script: Script) -> Script {
+    script
         .greet()
         .login("user", "pass")
-        // The pool notes where the session starts.
         .expect("PWD")
         .reply("257 \"/\" is the current directory")
+}
+
+/// A session, then the walk: `CWD`+`PWD` for the root, and `LIST` (as against vsftpd,
+/// which has no MLSD) of `a.txt`.
+fn walked() -> Script {
+    walked_files(&["a.txt"])
+}
+
+/// [`walked`] for a folder of `files`, each of [`CONTENT`]'s size.
+fn walked_files(files: &[&str]) -> Script {
+    let listing: String = files
+        .iter()
+        .map(|name| {
+            format!(
+                "-rw-r--r--    1 0        0              {} Jan 01  2020 {name}\r\n",
+                CONTENT.len()
+            )
+        })
+        .collect();
+    logged_in(Script::new())
         .expect("CWD /r")
         .reply("250 ok")
         .expect("PWD")
@@ -96,13 +117,7 @@ fn walked() -> Script {
         .expect("LIST")
         .reply("150 Here comes the listing")
         .accept_data()
-        .data_send(
-            format!(
-                "-rw-r--r--    1 0        0              {} Jan 01  2020 a.txt\r\n",
-                CONTENT.len()
-            )
-            .into_bytes(),
-        )
+        .data_send(listing.into_bytes())
         .data_close()
         .reply("226 Directory send OK")
         .expect("TYPE I")
@@ -123,8 +138,13 @@ fn refused(script: Script, reply: &str, recover: bool) -> Script {
     }
 }
 
-/// A `RETR` (after `REST offset` if not 0) that sends `data` and ends with `end`.
+/// A `RETR` (after `REST offset` if not 0) of `a.txt` that sends `data` and ends with `end`.
 fn sent(script: Script, offset: usize, data: &[u8], end: &str) -> Script {
+    sent_file(script, "a.txt", offset, data, end)
+}
+
+/// [`sent`] for `file`.
+fn sent_file(script: Script, file: &str, offset: usize, data: &[u8], end: &str) -> Script {
     let script = script.expect("EPSV").epsv();
     let script = if offset > 0 {
         script
@@ -134,7 +154,7 @@ fn sent(script: Script, offset: usize, data: &[u8], end: &str) -> Script {
         script
     };
     script
-        .expect("RETR /r/a.txt")
+        .expect(format!("RETR /r/{file}"))
         .reply("150 Opening BINARY mode data connection")
         .accept_data()
         .data_send(data.to_vec())
@@ -142,6 +162,24 @@ fn sent(script: Script, offset: usize, data: &[u8], end: &str) -> Script {
         // The data is read before the reply that ends the transfer.
         .sleep(Duration::from_millis(100))
         .reply(end)
+}
+
+/// The `RETR` of `file` meets `answer` (raw bytes), and the server drops the connection.
+fn dropped(script: Script, file: &str, answer: &str) -> Script {
+    script
+        .expect("EPSV")
+        .epsv()
+        .expect(format!("RETR /r/{file}"))
+        .send(answer)
+        .close_control()
+}
+
+/// The pool's new control connection after the last one was lost: a new session, which
+/// sets the transfer type again.
+fn reconnected(script: Script) -> Script {
+    logged_in(script.accept_control())
+        .expect("TYPE I")
+        .reply("200 binary")
 }
 
 fn quit(script: Script) -> Script {
@@ -167,6 +205,7 @@ pub fn catalogue() -> Vec<RetryCase> {
             transferred: 1,
             retries: 2,
             failed_attempts: None,
+            arrives: &["a.txt"],
             retr_commands: 3,
         },
         RetryCase {
@@ -176,6 +215,7 @@ pub fn catalogue() -> Vec<RetryCase> {
             transferred: 0,
             retries: 0,
             failed_attempts: Some(1),
+            arrives: &[],
             retr_commands: 1,
         },
         RetryCase {
@@ -189,6 +229,7 @@ pub fn catalogue() -> Vec<RetryCase> {
             transferred: 0,
             retries: 2,
             failed_attempts: Some(3),
+            arrives: &[],
             retr_commands: 3,
         },
         RetryCase {
@@ -213,6 +254,7 @@ pub fn catalogue() -> Vec<RetryCase> {
             transferred: 1,
             retries: 1,
             failed_attempts: None,
+            arrives: &["a.txt"],
             retr_commands: 2,
         },
         RetryCase {
@@ -222,7 +264,45 @@ pub fn catalogue() -> Vec<RetryCase> {
             transferred: 0,
             retries: 0,
             failed_attempts: Some(1),
+            arrives: &[],
             retr_commands: 1,
+        },
+        RetryCase {
+            name: "the connection ends in the middle of a reply (a server restarting): \
+                   reconnected and retried",
+            script: quit(sent(
+                reconnected(dropped(walked(), "a.txt", "150 Opening BIN")),
+                0,
+                CONTENT,
+                "226 Transfer complete",
+            )),
+            policy: policy(5),
+            transferred: 1,
+            retries: 1,
+            failed_attempts: None,
+            arrives: &["a.txt"],
+            retr_commands: 2,
+        },
+        RetryCase {
+            name: "a session that died for good on one file (a line that is no reply) \
+                   is replaced before the next file",
+            script: quit(sent_file(
+                reconnected(dropped(
+                    walked_files(&["a.txt", "b.txt"]),
+                    "a.txt",
+                    "garbage\r\n",
+                )),
+                "b.txt",
+                0,
+                CONTENT,
+                "226 Transfer complete",
+            )),
+            policy: policy(5),
+            transferred: 1,
+            retries: 0,
+            failed_attempts: Some(1),
+            arrives: &["b.txt"],
+            retr_commands: 2,
         },
     ]
 }

@@ -36,6 +36,9 @@ pub struct Script {
     pub(crate) steps: Vec<Step>,
     pub(crate) timeout: Duration,
     pub(crate) tls: Option<Arc<ServerConfig>>,
+    /// Whether a step accepts a later control connection ([`Script::accept_control`]):
+    /// then the server keeps listening after the first one.
+    pub(crate) reconnects: bool,
 }
 
 impl fmt::Debug for Script {
@@ -74,6 +77,7 @@ impl Script {
             steps: Vec::new(),
             timeout: DEFAULT_TIMEOUT,
             tls: None,
+            reconnects: false,
         }
     }
 
@@ -105,6 +109,7 @@ impl Script {
     /// Appends every step of `other` (its timeout and TLS config are ignored).
     pub fn then(mut self, other: Script) -> Self {
         self.steps.extend(other.steps);
+        self.reconnects |= other.reconnects;
         self
     }
 
@@ -213,6 +218,14 @@ impl Script {
     /// Resets the control connection (SO_LINGER 0). Bytes the client has not read yet are lost.
     pub fn reset_control(self) -> Self {
         self.step("reset the control connection", |s| s.reset_control())
+    }
+
+    /// Waits for the client's next control connection (a reconnect after the last one
+    /// closed) and goes on with it, in plaintext; the next steps are its greeting and so on.
+    /// Without this step the server stops listening after the first connection.
+    pub fn accept_control(mut self) -> Self {
+        self.reconnects = true;
+        self.step("accept a new control connection", |s| s.accept_control())
     }
 
     // ----- passive and active data connections -----

@@ -113,6 +113,7 @@ fn run(listener: TcpListener, script: Script) -> Result<Log, Box<Failure>> {
         steps,
         timeout,
         tls,
+        reconnects,
     } = script;
     let total = steps.len();
     let fail = |error: String| {
@@ -142,11 +143,13 @@ fn run(listener: TcpListener, script: Script) -> Result<Log, Box<Failure>> {
         }
         thread::sleep(Duration::from_millis(2));
     };
-    // Only one control connection per script: later connections are refused.
-    drop(listener);
+    // Only one control connection per script unless a step accepts another: later
+    // connections are refused.
+    let listener = reconnects.then_some(listener);
     let setup = control
         .set_nonblocking(false)
-        .and_then(|()| Session::new(control, tls, timeout));
+        .and_then(|()| Session::new(control, tls, timeout))
+        .map(|session| session.with_control_listener(listener));
     let mut session = match setup {
         Ok(s) => s,
         Err(e) => {

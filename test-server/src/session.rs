@@ -111,6 +111,8 @@ const MAX_LINE: usize = 64 * 1024;
 /// after the script's timeout without progress.
 pub struct Session {
     control: Option<Stream>,
+    /// The control listener, kept when the script accepts later control connections.
+    control_listener: Option<TcpListener>,
     /// Control bytes read but not yet consumed as lines (plaintext view).
     inbuf: Vec<u8>,
     listener: Option<DataListener>,
@@ -151,6 +153,7 @@ impl Session {
         control.set_timeouts(timeout)?;
         Ok(Self {
             control: Some(control),
+            control_listener: None,
             inbuf: Vec::new(),
             listener: None,
             data: None,
@@ -162,6 +165,44 @@ impl Session {
             peer,
             log: Log::default(),
         })
+    }
+
+    pub(crate) fn with_control_listener(mut self, listener: Option<TcpListener>) -> Self {
+        self.control_listener = listener;
+        self
+    }
+
+    /// Waits for the next control connection (within the step timeout) and makes it the
+    /// control connection; whatever is left of the old one is closed.
+    pub fn accept_control(&mut self) -> StepResult {
+        let listener = self
+            .control_listener
+            .as_ref()
+            .ok_or("the script does not accept later control connections")?;
+        let deadline = Instant::now() + self.timeout;
+        let stream = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break stream,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(format!("accepting a control connection: {e}").into()),
+            }
+            if Instant::now() >= deadline {
+                return Err("no new control connection came".into());
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        stream.set_nonblocking(false)?;
+        stream.set_nodelay(true)?;
+        self.peer = stream.peer_addr()?;
+        let stream = Stream::Plain(stream);
+        stream.set_timeouts(self.timeout)?;
+        if let Some(mut old) = self.control.replace(stream) {
+            let _ = old.close_write(true);
+            self.closing.push(old);
+        }
+        self.inbuf.clear();
+        self.note("a new control connection");
+        Ok(())
     }
 
     /// Closes whatever is still open at the end of a script, draining first so no RST is provoked.
