@@ -270,9 +270,12 @@ _ftp_rs_ensure_run() {
         : >"$FTP_RS_SERVERS"
         _ftp_rs_dirs+=("$FTP_RS_SERVERS")
         export FTP_RS_SERVERS
-        # Passive port ranges: 40 ports per server from a random base below the
-        # ephemeral range (32768+), so that they do not meet free_port's ports.
-        _ftp_rs_pasv_next=$((20000 + (RANDOM % 250) * 40))
+        # Passive port ranges: 100 ports per server from a random base below the
+        # ephemeral range (32768+), so that they do not meet free_port's ports. A closed
+        # data connection keeps its port in TIME_WAIT for a minute, and proftpd refuses
+        # EPSV ("425 Address already in use") when it finds no free port: 40 ran out
+        # while the jobs test mirrored 500 small files over 4 sessions.
+        _ftp_rs_pasv_next=$((20000 + (RANDOM % 100) * 100))
     fi
 }
 
@@ -300,8 +303,8 @@ _ftp_rs_new_server() {
     FTP_LOG="$FTP_DIR/server.log"
     FTP_PORT="$(free_port "$family")"
     FTP_PASV_MIN=$_ftp_rs_pasv_next
-    FTP_PASV_MAX=$((_ftp_rs_pasv_next + 39))
-    _ftp_rs_pasv_next=$((_ftp_rs_pasv_next + 40))
+    FTP_PASV_MAX=$((_ftp_rs_pasv_next + 99))
+    _ftp_rs_pasv_next=$((_ftp_rs_pasv_next + 100))
     if [ "$mode" = plain ]; then
         FTP_CA= FTP_TLS_NAME=
     else
