@@ -8,7 +8,6 @@
 //! discards them). `FTP_CA=ca.pem` switches to explicit FTPS verified against that CA.
 
 use std::error::Error;
-use std::fs::File;
 use std::path::Path;
 use std::time::Instant;
 
@@ -35,7 +34,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         bytes += if local_dir == "-" {
             ftp.retr_to(name, &mut std::io::sink())?
         } else {
-            ftp.retr_to(name, &mut File::create(Path::new(local_dir).join(base))?)?
+            ftp.retr_to_path(name, Path::new(local_dir).join(base))?
         };
     }
     let secs = started.elapsed().as_secs_f64();

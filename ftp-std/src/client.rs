@@ -211,6 +211,17 @@ impl Client {
         Ok(n)
     }
 
+    /// Downloads a file into the local file `local` (created, or emptied first); returns
+    /// the bytes written. On an error the local file may hold part of the download.
+    pub fn retr_to_path(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        local: impl AsRef<std::path::Path>,
+    ) -> Result<u64, Error> {
+        let mut file = std::fs::File::create(local)?;
+        self.retr_to(path, &mut file)
+    }
+
     /// Uploads a file: returns a writer. Write the content, then
     /// [`finish`](DataWriter::finish) (close_notify, FIN, the server's 226); dropping it
     /// without `finish` aborts the upload.

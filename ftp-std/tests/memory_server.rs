@@ -48,6 +48,40 @@ fn exercise(ftp: &mut Client, server: &MemoryServer) {
     );
     assert!(back == data, "the download differs from the upload");
 
+    // Into a local file: small ones (one write in ftp-tokio), at and just past 64 KiB,
+    // empty, and the 1 MiB one (streamed); a refused one is an error.
+    let local = ftp_test_server::tree::temp_dir("retr-to-path");
+    for (name, len) in [
+        ("small", 1000),
+        ("at 64 KiB", 64 << 10),
+        ("past 64 KiB", (64 << 10) + 1),
+        ("empty", 0),
+    ] {
+        let bytes = content(len, len as u32);
+        ftp.stor_from(name, &mut &bytes[..]).expect("stor");
+        let path = local.join(name);
+        assert_eq!(
+            ftp.retr_to_path(name, &path).expect("retr_to_path"),
+            len as u64
+        );
+        assert!(
+            std::fs::read(&path).expect("the local file") == bytes,
+            "retr_to_path of {name} differs"
+        );
+        ftp.delete(name).expect("dele");
+    }
+    let path = local.join("a file");
+    assert_eq!(
+        ftp.retr_to_path("a file", &path).expect("retr_to_path"),
+        data.len() as u64
+    );
+    assert!(std::fs::read(&path).expect("the local file") == data);
+    match ftp.retr_to_path("no such file", local.join("missing")) {
+        Err(e) if e.is_permanent() => {}
+        other => panic!("a missing file: {other:?}"),
+    }
+    std::fs::remove_dir_all(&local).expect("remove the folder");
+
     let mut tail = Vec::new();
     ftp.retr_from("a file", 1000)
         .expect("rest retr")

@@ -89,8 +89,7 @@ async fn run() -> Result<(), BoxError> {
                     None => ftp.retr_to(name, &mut tokio::io::sink()).await?,
                     Some(dir) => {
                         let base = name.rsplit('/').next().unwrap_or(name);
-                        let mut file = tokio::fs::File::create(dir.join(base)).await?;
-                        ftp.retr_to(name, &mut file).await?
+                        ftp.retr_to_path(name, dir.join(base)).await?
                     }
                 };
             }

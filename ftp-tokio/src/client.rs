@@ -18,6 +18,7 @@
 //! - a dropped `connect` closes what it opened; a dropped `quit`, like a dropped client,
 //!   leaves QUIT to a background task (see [`Client`]'s `Drop`).
 
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
@@ -281,6 +282,41 @@ impl Client {
         reader.finish().await?;
         sink.flush().await?;
         Ok(n)
+    }
+
+    /// Downloads a file into the local file `local` (created, or emptied first); returns
+    /// the bytes written. A download of up to 64 KiB is written with one trip through
+    /// tokio's blocking pool once it is complete (`tokio::fs` costs a trip to create the
+    /// file and one for each write, which made many small files about 20 % slower than
+    /// with `ftp-std`); a larger one streams into a `tokio::fs::File` as
+    /// [`retr_to`](Self::retr_to) does.
+    ///
+    /// On an error the local file may be missing or hold part of the download.
+    /// Cancellation: as [`retr_to`](Self::retr_to).
+    pub async fn retr_to_path(
+        &mut self,
+        path: impl AsRef<[u8]>,
+        local: impl AsRef<std::path::Path>,
+    ) -> Result<u64, Error> {
+        const IN_ONE_WRITE: usize = 64 * 1024;
+        let local = local.as_ref();
+        let mut reader = self.retr(path).await?;
+        let (head, all) = reader.read_head(IN_ONE_WRITE).await?;
+        if all {
+            reader.finish().await?;
+            let n = head.len() as u64;
+            let local = local.to_owned();
+            tokio::task::spawn_blocking(move || std::fs::write(local, head))
+                .await
+                .map_err(io::Error::other)??;
+            return Ok(n);
+        }
+        let mut file = tokio::fs::File::create(local).await?;
+        file.write_all(&head).await?;
+        let n = reader.copy_to(&mut file).await?;
+        reader.finish().await?;
+        file.flush().await?;
+        Ok(head.len() as u64 + n)
     }
 
     /// Uploads a file: returns a writer. Write the content, then

@@ -523,6 +523,27 @@ impl<'a> DataReader<'a> {
         result
     }
 
+    /// Reads until the download ends or `limit` bytes arrived (through the client's
+    /// buffer); returns what arrived, and whether that is all of it.
+    pub(crate) async fn read_head(&mut self, limit: usize) -> Result<(Vec<u8>, bool), Error> {
+        let mut buf = self.t.client.take_buffer();
+        let limit = limit.min(buf.len());
+        let mut filled = 0;
+        let result = loop {
+            if filled == limit {
+                break Ok(false);
+            }
+            match self.read(&mut buf[filled..limit]).await {
+                Ok(0) => break Ok(true),
+                Ok(n) => filled += n,
+                Err(e) => break Err(self.typed_error(e)),
+            }
+        };
+        let head = buf[..filled].to_vec();
+        self.t.client.put_buffer(buf);
+        result.map(|all| (head, all))
+    }
+
     /// The typed error behind a failed read (kept for `finish` as an I/O error).
     fn typed_error(&mut self, e: io::Error) -> Error {
         match self.t.result.take() {
