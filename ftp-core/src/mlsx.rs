@@ -691,7 +691,7 @@ pub(crate) fn scan<'a>(
 /// `modify` and `create`: `YYYYMMDDHHMMSS[.fff]` read eight digits at a time (fractions
 /// of up to nine digits), anything else (longer fractions, errors) by [`FtpTime::parse`],
 /// which gives the same value.
-#[inline]
+#[inline(always)]
 pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
     // The second word overlaps the first: `DDhhmmss`.
     if let (Some(date), Some(time)) = (value.get(..8), value.get(6..14))
