@@ -24,24 +24,37 @@ use crate::mlsx::{self, EntryType, Fact, MlsxEntry};
 /// assert_eq!(e.permissions, Some(0o644));
 /// ```
 pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
-    // The facts an entry shows, read in the scan into the entry itself; the others are
-    // still checked, so a line is an entry exactly when `mlsx::parse_entry` accepts it.
+    let mut entry = Entry::new(b"", EntryKind::Other, line);
+    parse_into(line, &mut entry).then_some(entry)
+}
+
+/// [`parse`] into `entry`, which holds `Entry::new(_, _, line)`: the facts an entry
+/// shows are written straight into it (in the listing, that is the caller's result: no
+/// copy of the entry per line). `false` if the line is no MLSD entry; `entry` is then
+/// partly filled.
+#[inline(always)]
+pub(crate) fn parse_into<'a>(line: &'a [u8], entry: &mut Entry<'a>) -> bool {
+    // The other facts are still checked, so a line is an entry exactly when
+    // `mlsx::parse_entry` accepts it.
     let mut shown = Shown {
-        entry: Entry::new(b"", EntryKind::Other, line),
+        entry,
         kind: None,
         owner_rank: 0,
         group_rank: 0,
     };
-    let (_, name) = mlsx::scan(line, |fact, value| shown.fact(fact, value)).ok()?;
-    let mut entry = shown.entry;
+    let Ok((_, name)) = mlsx::scan(line, |fact, value| shown.fact(fact, value)) else {
+        return false;
+    };
+    let kind = kind_of(shown.kind);
+    let entry = shown.entry;
     entry.name = name;
-    entry.kind = kind_of(shown.kind);
-    Some(entry)
+    entry.kind = kind;
+    true
 }
 
 /// An entry being filled from an MLSD line's facts.
-struct Shown<'a> {
-    entry: Entry<'a>,
+struct Shown<'a, 'e> {
+    entry: &'e mut Entry<'a>,
     kind: Option<EntryType<'a>>,
     /// Which fact gave the owner (and the group): names where the server gave them
     /// (`UNIX.ownername`, 3), else `UNIX.owner` (2), else the number (`UNIX.uid`, 1).
@@ -49,10 +62,10 @@ struct Shown<'a> {
     group_rank: u8,
 }
 
-impl<'a> Shown<'a> {
+impl<'a> Shown<'a, '_> {
     #[inline(always)]
     fn fact(&mut self, fact: Fact, value: &'a [u8]) -> Result<(), crate::ParseError> {
-        let e = &mut self.entry;
+        let e = &mut *self.entry;
         match fact {
             Fact::Type => {
                 // The usual spellings first, without the call.
