@@ -12,7 +12,7 @@
 
 use super::date::ListingTime;
 use super::{Entry, EntryKind, decimal};
-use crate::mlsx::{self, EntryType, Fact, MlsxEntry};
+use crate::mlsx::{self, EntryType, Fact, MlsxEntry, Value};
 
 /// Parses one MLSD line (line end already removed). `None` if it is not one.
 ///
@@ -38,24 +38,19 @@ pub(crate) fn parse_into<'a>(line: &'a [u8], entry: &mut Entry<'a>) -> bool {
     // `mlsx::parse_entry` accepts it.
     let mut shown = Shown {
         entry,
-        kind: None,
         owner_rank: 0,
         group_rank: 0,
     };
     let Ok((_, name)) = mlsx::scan(line, |fact, value| shown.fact(fact, value)) else {
         return false;
     };
-    let kind = kind_of(shown.kind);
-    let entry = shown.entry;
-    entry.name = name;
-    entry.kind = kind;
+    shown.entry.name = name;
     true
 }
 
 /// An entry being filled from an MLSD line's facts.
 struct Shown<'a, 'e> {
     entry: &'e mut Entry<'a>,
-    kind: Option<EntryType<'a>>,
     /// Which fact gave the owner (and the group): names where the server gave them
     /// (`UNIX.ownername`, 3), else `UNIX.owner` (2), else the number (`UNIX.uid`, 1).
     owner_rank: u8,
@@ -64,40 +59,42 @@ struct Shown<'a, 'e> {
 
 impl<'a> Shown<'a, '_> {
     #[inline(always)]
-    fn fact(&mut self, fact: Fact, value: &'a [u8]) -> Result<(), crate::ParseError> {
+    fn fact(&mut self, fact: Fact, value: Value<'a>) -> Result<(), crate::ParseError> {
         let e = &mut *self.entry;
+        let bytes = value.bytes;
         match fact {
+            // (The last `type` fact counts, as in `mlsx::parse_entry`.)
             Fact::Type => {
                 // The usual spellings first, without the call.
-                self.kind = Some(match value {
-                    b"file" => EntryType::File,
-                    b"dir" => EntryType::Dir,
-                    _ => EntryType::parse(value),
-                });
+                e.kind = match bytes {
+                    b"file" => EntryKind::File,
+                    b"dir" => EntryKind::Dir,
+                    _ => kind_of(Some(EntryType::parse(bytes))),
+                };
             }
-            Fact::Size => e.size = Some(mlsx::decimal(value, "the size fact")?),
+            Fact::Size => e.size = Some(value.decimal("the size fact")?),
             Fact::Sizd => {
-                let sizd = mlsx::decimal(value, "the sizd fact")?;
+                let sizd = value.decimal("the sizd fact")?;
                 e.size = e.size.or(Some(sizd));
             }
-            Fact::Modify => e.modified = Some(ListingTime::utc(mlsx::timestamp(value)?)),
+            Fact::Modify => e.modified = Some(ListingTime::utc(value.timestamp()?)),
             Fact::Create => {
-                mlsx::timestamp(value)?;
+                value.timestamp()?;
             }
             // The type bits of UNIX.mode are the `type` fact's business.
-            Fact::UnixMode => e.permissions = Some((mlsx::octal(value)? & 0o7777) as u16),
+            Fact::UnixMode => e.permissions = Some((mlsx::octal(bytes)? & 0o7777) as u16),
             Fact::UnixUid => {
-                mlsx::small(value, "the UNIX.uid fact")?;
-                self.owner(value, 1);
+                value.small("the UNIX.uid fact")?;
+                self.owner(bytes, 1);
             }
             Fact::UnixGid => {
-                mlsx::small(value, "the UNIX.gid fact")?;
-                self.group(value, 1);
+                value.small("the UNIX.gid fact")?;
+                self.group(bytes, 1);
             }
-            Fact::UnixOwner => self.owner(value, 2),
-            Fact::UnixGroup => self.group(value, 2),
-            Fact::UnixOwnerName => self.owner(value, 3),
-            Fact::UnixGroupName => self.group(value, 3),
+            Fact::UnixOwner => self.owner(bytes, 2),
+            Fact::UnixGroup => self.group(bytes, 2),
+            Fact::UnixOwnerName => self.owner(bytes, 3),
+            Fact::UnixGroupName => self.group(bytes, 3),
             Fact::Perm | Fact::Unique | Fact::Other => {}
         }
         Ok(())
