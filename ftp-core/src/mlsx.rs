@@ -273,6 +273,19 @@ pub(crate) fn octal(value: &[u8]) -> Result<u32, ParseError> {
     u32::try_from(mode).map_err(|_| ParseError::OutOfRange { what })
 }
 
+/// What [`scan`] hands each fact to: a closure, or a reader of its own (whose method is
+/// then inlined at each place the scan calls it, the fact known there).
+pub(crate) trait Reader<'a> {
+    fn fact(&mut self, fact: Fact, value: Value<'a>) -> Result<(), ParseError>;
+}
+
+impl<'a, F: FnMut(Fact, Value<'a>) -> Result<(), ParseError>> Reader<'a> for F {
+    #[inline(always)]
+    fn fact(&mut self, fact: Fact, value: Value<'a>) -> Result<(), ParseError> {
+        self(fact, value)
+    }
+}
+
 /// A fact's value as [`scan`] hands it over: its bytes, and what the scan already read
 /// from them (the number of a `size`, `UNIX.uid` or `UNIX.gid` of up to eight digits, a
 /// `modify` time), so that the readers below do not read it twice.
@@ -364,7 +377,7 @@ pub(crate) fn parse_entry_with<'a>(
         unix_owner: None,
         unix_group: None,
     };
-    let (facts, name) = scan(line, |fact, value| {
+    let (facts, name) = scan(line, |fact, value: Value<'a>| {
         let bytes = value.bytes;
         match fact {
             Fact::Type => entry.kind = Some(EntryType::parse(bytes)),
@@ -694,7 +707,7 @@ fn slow_fact(
 /// facts section and the name.
 pub(crate) fn scan<'a>(
     line: &'a [u8],
-    mut each: impl FnMut(Fact, Value<'a>) -> Result<(), ParseError>,
+    mut each: impl Reader<'a>,
 ) -> Result<(&'a [u8], &'a [u8]), ParseError> {
     let line = skip_indent(strip_line_end(line));
     let mut pos = 0;
@@ -716,7 +729,7 @@ pub(crate) fn scan<'a>(
         pos = next;
         // (`Size=;`: the fact is there but says nothing.)
         if fact != Fact::Other && !value.is_empty() {
-            each(fact, Value::of(line.get(value).unwrap_or_default()))?;
+            each.fact(fact, Value::of(line.get(value).unwrap_or_default()))?;
         }
     }
     split_name(line, pos)
@@ -748,7 +761,7 @@ fn split_name(line: &[u8], pos: usize) -> Result<(&[u8], &[u8]), ParseError> {
 #[inline(always)]
 fn quick_fact<'a, F>(line: &'a [u8], pos: usize, each: &mut F) -> Result<Option<usize>, ParseError>
 where
-    F: FnMut(Fact, Value<'a>) -> Result<(), ParseError>,
+    F: Reader<'a>,
 {
     const fn head(name: &[u8; 4]) -> u32 {
         u32::from_le_bytes(*name)
@@ -815,13 +828,13 @@ fn quick_bytes<'a, F>(
     each: &mut F,
 ) -> Result<Option<usize>, ParseError>
 where
-    F: FnMut(Fact, Value<'a>) -> Result<(), ParseError>,
+    F: Reader<'a>,
 {
     let Some(semi) = semicolon(line, value) else {
         return Ok(None);
     };
     if semi > value {
-        each(fact, Value::of(line.get(value..semi).unwrap_or_default()))?;
+        each.fact(fact, Value::of(line.get(value..semi).unwrap_or_default()))?;
     }
     Ok(Some(semi + 1))
 }
@@ -835,7 +848,7 @@ fn quick_number<'a, F>(
     each: &mut F,
 ) -> Result<Option<usize>, ParseError>
 where
-    F: FnMut(Fact, Value<'a>) -> Result<(), ParseError>,
+    F: Reader<'a>,
 {
     let Some(word) = word_at(line, value) else {
         return Ok(None);
@@ -852,7 +865,7 @@ where
         // The digits to the top of the word, behind zeros: the same number.
         let number = eight_digits(digits << (64 - 8 * len as u32));
         let bytes = line.get(value..value + len).unwrap_or_default();
-        each(
+        each.fact(
             fact,
             Value {
                 bytes,
@@ -882,7 +895,7 @@ fn quick_time<'a, F>(
     each: &mut F,
 ) -> Result<Option<usize>, ParseError>
 where
-    F: FnMut(Fact, Value<'a>) -> Result<(), ParseError>,
+    F: Reader<'a>,
 {
     // A valid time has 14 digits before any `;`, so the first `;` is at or after them.
     let semi = if line.get(value + 14) == Some(&b';') {
@@ -897,7 +910,7 @@ where
     let Ok(time) = timestamp(bytes) else {
         return Ok(None);
     };
-    each(
+    each.fact(
         fact,
         Value {
             bytes,
@@ -1140,6 +1153,16 @@ mod tests {
         (fact, value.bytes, number, time)
     }
 
+    fn scan_read<'a>(
+        line: &'a [u8],
+        seen: &mut Vec<Read<'a>>,
+    ) -> Result<(&'a [u8], &'a [u8]), ParseError> {
+        scan(line, |fact, value: Value<'a>| {
+            seen.push(read(fact, value));
+            Ok(())
+        })
+    }
+
     #[test]
     fn quick_reading_agrees_with_byte_reading() {
         let names = [
@@ -1245,10 +1268,7 @@ mod tests {
         for line in &lines {
             let line = line.as_bytes();
             let mut quick = Vec::new();
-            let got = scan(line, |fact, value| {
-                quick.push(read(fact, value));
-                Ok(())
-            });
+            let got = scan_read(line, &mut quick);
             let want = scan_bytewise(line);
             let want_facts: Vec<Read<'_>> = match &want {
                 Ok((facts, _, _)) => facts.iter().map(|&(f, v)| read(f, Value::of(v))).collect(),

@@ -36,15 +36,15 @@ pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
 pub(crate) fn parse_into<'a>(line: &'a [u8], entry: &mut Entry<'a>) -> bool {
     // The other facts are still checked, so a line is an entry exactly when
     // `mlsx::parse_entry` accepts it.
-    let mut shown = Shown {
-        entry,
+    let shown = Shown {
+        entry: &mut *entry,
         owner_rank: 0,
         group_rank: 0,
     };
-    let Ok((_, name)) = mlsx::scan(line, |fact, value| shown.fact(fact, value)) else {
+    let Ok((_, name)) = mlsx::scan(line, shown) else {
         return false;
     };
-    shown.entry.name = name;
+    entry.name = name;
     true
 }
 
@@ -57,7 +57,7 @@ struct Shown<'a, 'e> {
     group_rank: u8,
 }
 
-impl<'a> Shown<'a, '_> {
+impl<'a> mlsx::Reader<'a> for Shown<'a, '_> {
     #[inline(always)]
     fn fact(&mut self, fact: Fact, value: Value<'a>) -> Result<(), crate::ParseError> {
         let e = &mut *self.entry;
@@ -99,7 +99,9 @@ impl<'a> Shown<'a, '_> {
         }
         Ok(())
     }
+}
 
+impl<'a> Shown<'a, '_> {
     /// The last value of the highest-ranked fact wins.
     fn owner(&mut self, value: &'a [u8], rank: u8) {
         if rank >= self.owner_rank {
