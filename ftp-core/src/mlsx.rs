@@ -287,8 +287,8 @@ impl<'a, F: FnMut(Fact, Value<'a>) -> Result<(), ParseError>> Reader<'a> for F {
 }
 
 /// A fact's value as [`scan`] hands it over: its bytes, and what the scan already read
-/// from them (the number of a `size`, `UNIX.uid` or `UNIX.gid` of up to eight digits, a
-/// `modify` time), so that the readers below do not read it twice.
+/// from them (the number of a `size`, `UNIX.uid`, `UNIX.gid` or `UNIX.mode` of up to
+/// eight digits, a `modify` time), so that the readers below do not read it twice.
 #[derive(Clone, Copy)]
 pub(crate) struct Value<'a> {
     pub bytes: &'a [u8],
@@ -311,6 +311,16 @@ impl<'a> Value<'a> {
         match self.number {
             Some(n) => Ok(n),
             None => decimal(self.bytes, what),
+        }
+    }
+
+    /// [`octal`] of the value.
+    #[inline(always)]
+    pub(crate) fn octal(self) -> Result<u32, ParseError> {
+        match self.number {
+            // (At most eight octal digits: no overflow.)
+            Some(n) => Ok(n as u32),
+            None => octal(self.bytes),
         }
     }
 
@@ -389,7 +399,7 @@ pub(crate) fn parse_entry_with<'a>(
             Fact::Modify => entry.modify = Some(value.timestamp()?),
             Fact::Create => entry.create = Some(value.timestamp()?),
             Fact::Unique => entry.unique = Some(bytes),
-            Fact::UnixMode => entry.unix_mode = Some(octal(bytes)?),
+            Fact::UnixMode => entry.unix_mode = Some(value.octal()?),
             Fact::UnixUid => {
                 entry.unix_uid = Some(value.small("the UNIX.uid fact")?);
                 names.uid = Some(bytes);
@@ -569,8 +579,9 @@ impl Fact {
 /// The word of the eight bytes at `at`, if the line goes on that far.
 #[inline(always)]
 fn word_at(line: &[u8], at: usize) -> Option<u64> {
-    let bytes = line.get(at..at + 8)?;
-    Some(u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8])))
+    // (Not `get(at..at + 8)`, which also checks `at + 8` for overflow.)
+    let bytes = line.get(at..)?.first_chunk::<8>()?;
+    Some(u64::from_le_bytes(*bytes))
 }
 
 /// The facts this crate reads, recognised with their `=` by comparing case-folded words:
@@ -788,7 +799,7 @@ where
     let letter = |word: u64, i: u32| byte(word, i) | 0x20;
     match word as u32 | LETTERS {
         TYPE if byte(word, 4) == b'=' => quick_bytes(Fact::Type, line, pos + 5, each),
-        SIZE if byte(word, 4) == b'=' => quick_number(Fact::Size, line, pos + 5, each),
+        SIZE if byte(word, 4) == b'=' => quick_number(Fact::Size, 10, line, pos + 5, each),
         PERM if byte(word, 4) == b'=' => quick_bytes(Fact::Perm, line, pos + 5, each),
         MODI if letter(word, 4) == b'f' && letter(word, 5) == b'y' && byte(word, 6) == b'=' => {
             quick_time(Fact::Modify, line, pos + 7, each)
@@ -801,7 +812,9 @@ where
                 return Ok(None);
             };
             match word as u32 | LETTERS {
-                MODE if byte(word, 4) == b'=' => quick_bytes(Fact::UnixMode, line, pos + 10, each),
+                MODE if byte(word, 4) == b'=' => {
+                    quick_number(Fact::UnixMode, 8, line, pos + 10, each)
+                }
                 OWNE if letter(word, 4) == b'r' && byte(word, 5) == b'=' => {
                     quick_bytes(Fact::UnixOwner, line, pos + 11, each)
                 }
@@ -809,8 +822,8 @@ where
                     quick_bytes(Fact::UnixGroup, line, pos + 11, each)
                 }
                 _ => match word as u32 | LETTERS_EQ {
-                    UID => quick_number(Fact::UnixUid, line, pos + 9, each),
-                    GID => quick_number(Fact::UnixGid, line, pos + 9, each),
+                    UID => quick_number(Fact::UnixUid, 10, line, pos + 9, each),
+                    GID => quick_number(Fact::UnixGid, 10, line, pos + 9, each),
                     _ => Ok(None),
                 },
             }
@@ -839,10 +852,12 @@ where
     Ok(Some(semi + 1))
 }
 
-/// [`quick_fact`]: up to eight digits, then `;`, read as one word.
+/// [`quick_fact`]: up to eight digits in `base` (10, or 8 for `UNIX.mode`), then `;`,
+/// read as one word.
 #[inline(always)]
 fn quick_number<'a, F>(
     fact: Fact,
+    base: u64,
     line: &'a [u8],
     value: usize,
     each: &mut F,
@@ -854,16 +869,13 @@ where
         return Ok(None);
     };
     let digits = word ^ splat(b'0');
-    // The bytes that are no digit, flagged: above 9 once `0` is taken away (a carry out of
-    // a byte only leaves a flagged one, so the lowest flag is the first such byte).
-    let others = (digits.wrapping_add(splat(0x76)) | digits) & HIGH_BITS;
-    let len = (others.trailing_zeros() / 8) as usize;
+    let len = (not_digits(digits, base).trailing_zeros() / 8) as usize;
     if line.get(value + len) != Some(&b';') {
         return Ok(None);
     }
     if len > 0 {
         // The digits to the top of the word, behind zeros: the same number.
-        let number = eight_digits(digits << (64 - 8 * len as u32));
+        let number = eight_digits(digits << (64 - 8 * len as u32), base);
         let bytes = line.get(value..value + len).unwrap_or_default();
         each.fact(
             fact,
@@ -877,12 +889,19 @@ where
     Ok(Some(value + len + 1))
 }
 
-/// Eight digits (values 0 to 9, the first in the lowest byte) as one number: pairs, then
-/// fours, then all eight.
-const fn eight_digits(digits: u64) -> u64 {
-    let pairs = (digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let fours = (pairs * 100 + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
-    (fours.wrapping_mul(10_000) + (fours >> 32)) & 0xffff_ffff
+/// The bytes of `digits` (a word of ASCII text with `0` taken away by `^ splat(b'0')`)
+/// that are no digit in `base` (at most 10), flagged by their high bit: the lowest flag is
+/// the first such byte (a carry out of a byte only leaves a flagged one).
+const fn not_digits(digits: u64, base: u64) -> u64 {
+    (digits.wrapping_add(splat(0x80 - base as u8)) | digits) & HIGH_BITS
+}
+
+/// Eight digits in `base` (values below it, the first in the lowest byte) as one number:
+/// pairs, then fours, then all eight.
+const fn eight_digits(digits: u64, base: u64) -> u64 {
+    let pairs = (digits * base + (digits >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let fours = (pairs * (base * base) + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    (fours.wrapping_mul(base * base * base * base) + (fours >> 32)) & 0xffff_ffff
 }
 
 /// [`quick_fact`]: a `modify` time, if it reads as one; else the general reading gives
@@ -897,14 +916,26 @@ fn quick_time<'a, F>(
 where
     F: Reader<'a>,
 {
+    // The usual `YYYYMMDDHHMMSS;`, from two words (the second overlaps: `DDhhmmss`).
+    if line.get(value + 14) == Some(&b';')
+        && let (Some(date), Some(time)) = (word_at(line, value), word_at(line, value + 6))
+        && let (Some(date), Some(time)) = (pairs(date), pairs(time))
+        && let Ok(time) = time_of(date, time)
+    {
+        let bytes = line.get(value..value + 14).unwrap_or_default();
+        each.fact(
+            fact,
+            Value {
+                bytes,
+                number: None,
+                time: Some(time),
+            },
+        )?;
+        return Ok(Some(value + 15));
+    }
     // A valid time has 14 digits before any `;`, so the first `;` is at or after them.
-    let semi = if line.get(value + 14) == Some(&b';') {
-        value + 14
-    } else {
-        match semicolon(line, value + 14) {
-            Some(semi) => semi,
-            None => return Ok(None),
-        }
+    let Some(semi) = semicolon(line, value + 14) else {
+        return Ok(None);
     };
     let bytes = line.get(value..semi).unwrap_or_default();
     let Ok(time) = timestamp(bytes) else {
@@ -936,15 +967,7 @@ pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
         if let (Some(date), Some(time)) = (pairs(date), pairs(time))
             && (value.len() == 14 || (!fraction.is_empty() && fraction.len() <= 9))
         {
-            let pair = |word: u64, i: u32| ((word >> (16 * i)) & 0xff) as u8;
-            let whole = FtpTime::new(
-                u16::from(pair(date, 0)) * 100 + u16::from(pair(date, 1)),
-                pair(date, 2),
-                pair(date, 3),
-                pair(time, 1),
-                pair(time, 2),
-                pair(time, 3),
-            );
+            let whole = time_of(date, time);
             if value.len() == 14 {
                 return whole;
             }
@@ -963,14 +986,27 @@ pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
     FtpTime::parse(value)
 }
 
+/// The time of `YYYYMMDD` and `DDhhmmss` read by [`pairs`].
+#[inline(always)]
+fn time_of(date: u64, time: u64) -> Result<FtpTime, ParseError> {
+    let pair = |word: u64, i: u32| ((word >> (16 * i)) & 0xff) as u8;
+    FtpTime::new(
+        u16::from(pair(date, 0)) * 100 + u16::from(pair(date, 1)),
+        pair(date, 2),
+        pair(date, 3),
+        pair(time, 1),
+        pair(time, 2),
+        pair(time, 3),
+    )
+}
+
 /// Eight ASCII digits as four two-digit numbers, one per 16-bit lane (in text order), or
 /// `None` if any byte is not a digit.
 const fn pairs(word: u64) -> Option<u64> {
-    let nibbles = splat(0xf0);
-    if word & nibbles != splat(b'0') || word.wrapping_add(splat(6)) & nibbles != splat(b'0') {
+    let digits = word ^ splat(b'0');
+    if not_digits(digits, 10) != 0 {
         return None;
     }
-    let digits = word - splat(b'0');
     // Little-endian: the first digit of a pair is the lower byte.
     Some((digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff)
 }
@@ -1147,8 +1183,11 @@ mod tests {
     );
 
     fn read(fact: Fact, value: Value<'_>) -> Read<'_> {
-        let number = matches!(fact, Fact::Size | Fact::UnixUid | Fact::UnixGid)
-            .then(|| value.decimal("a number"));
+        let number = match fact {
+            Fact::Size | Fact::UnixUid | Fact::UnixGid => Some(value.decimal("a number")),
+            Fact::UnixMode => Some(value.octal().map(u64::from)),
+            _ => None,
+        };
         let time = matches!(fact, Fact::Modify | Fact::Create).then(|| value.timestamp());
         (fact, value.bytes, number, time)
     }
@@ -1251,6 +1290,12 @@ mod tests {
             "a=b",
             "0644",
             "0999",
+            "0778",
+            "8",
+            "17777777",
+            "777777777",
+            "37777777777",
+            "40000000000",
         ];
         let tails = ["; n", ";", ";x=y; n", ";size=5;type=dir; n", " n", ""];
         let mut lines = Vec::new();

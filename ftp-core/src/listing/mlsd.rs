@@ -82,7 +82,7 @@ impl<'a> mlsx::Reader<'a> for Shown<'a, '_> {
                 value.timestamp()?;
             }
             // The type bits of UNIX.mode are the `type` fact's business.
-            Fact::UnixMode => e.permissions = Some((mlsx::octal(bytes)? & 0o7777) as u16),
+            Fact::UnixMode => e.permissions = Some((value.octal()? & 0o7777) as u16),
             Fact::UnixUid => {
                 value.small("the UNIX.uid fact")?;
                 self.owner(bytes, 1);
