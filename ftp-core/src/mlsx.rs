@@ -262,10 +262,6 @@ pub(crate) fn decimal(value: &[u8], what: &'static str) -> Result<u64, ParseErro
         .ok_or(ParseError::OutOfRange { what })
 }
 
-pub(crate) fn small(value: &[u8], what: &'static str) -> Result<u32, ParseError> {
-    u32::try_from(decimal(value, what)?).map_err(|_| ParseError::OutOfRange { what })
-}
-
 pub(crate) fn octal(value: &[u8]) -> Result<u32, ParseError> {
     let what = "the UNIX.mode fact";
     if value.is_empty() || value.len() > 11 || !value.iter().all(|b| (b'0'..=b'7').contains(b)) {
@@ -275,6 +271,73 @@ pub(crate) fn octal(value: &[u8]) -> Result<u32, ParseError> {
         .iter()
         .fold(0u64, |acc, d| acc * 8 + u64::from(d - b'0'));
     u32::try_from(mode).map_err(|_| ParseError::OutOfRange { what })
+}
+
+/// What [`scan`] hands each fact to: a closure, or a reader of its own (whose method is
+/// then inlined at each place the scan calls it, the fact known there).
+pub(crate) trait Reader<'a> {
+    fn fact(&mut self, fact: Fact, value: Value<'a>) -> Result<(), ParseError>;
+}
+
+impl<'a, F: FnMut(Fact, Value<'a>) -> Result<(), ParseError>> Reader<'a> for F {
+    #[inline(always)]
+    fn fact(&mut self, fact: Fact, value: Value<'a>) -> Result<(), ParseError> {
+        self(fact, value)
+    }
+}
+
+/// A fact's value as [`scan`] hands it over: its bytes, and what the scan already read
+/// from them (the number of a `size`, `UNIX.uid`, `UNIX.gid` or `UNIX.mode` of up to
+/// eight digits, a `modify` time), so that the readers below do not read it twice.
+#[derive(Clone, Copy)]
+pub(crate) struct Value<'a> {
+    pub bytes: &'a [u8],
+    number: Option<u64>,
+    time: Option<FtpTime>,
+}
+
+impl<'a> Value<'a> {
+    const fn of(bytes: &'a [u8]) -> Self {
+        Value {
+            bytes,
+            number: None,
+            time: None,
+        }
+    }
+
+    /// [`decimal`] of the value.
+    #[inline(always)]
+    pub(crate) fn decimal(self, what: &'static str) -> Result<u64, ParseError> {
+        match self.number {
+            Some(n) => Ok(n),
+            None => decimal(self.bytes, what),
+        }
+    }
+
+    /// [`octal`] of the value.
+    #[inline(always)]
+    pub(crate) fn octal(self) -> Result<u32, ParseError> {
+        match self.number {
+            // (At most eight octal digits: no overflow.)
+            Some(n) => Ok(n as u32),
+            None => octal(self.bytes),
+        }
+    }
+
+    /// The value as a `u32` (`UNIX.uid`, `UNIX.gid`).
+    #[inline(always)]
+    pub(crate) fn small(self, what: &'static str) -> Result<u32, ParseError> {
+        u32::try_from(self.decimal(what)?).map_err(|_| ParseError::OutOfRange { what })
+    }
+
+    /// [`timestamp`] of the value.
+    #[inline(always)]
+    pub(crate) fn timestamp(self) -> Result<FtpTime, ParseError> {
+        match self.time {
+            Some(t) => Ok(t),
+            None => timestamp(self.bytes),
+        }
+    }
 }
 
 /// Parses one MLSD line (or the entry line of an MLST reply, its leading space removed).
@@ -324,30 +387,31 @@ pub(crate) fn parse_entry_with<'a>(
         unix_owner: None,
         unix_group: None,
     };
-    let (facts, name) = scan(line, |fact, value| {
+    let (facts, name) = scan(line, |fact, value: Value<'a>| {
+        let bytes = value.bytes;
         match fact {
-            Fact::Type => entry.kind = Some(EntryType::parse(value)),
-            Fact::Size => entry.size = Some(decimal(value, "the size fact")?),
+            Fact::Type => entry.kind = Some(EntryType::parse(bytes)),
+            Fact::Size => entry.size = Some(value.decimal("the size fact")?),
             Fact::Sizd if entry.size.is_none() => {
-                entry.size = Some(decimal(value, "the sizd fact")?);
+                entry.size = Some(value.decimal("the sizd fact")?);
             }
-            Fact::Perm => entry.perm = Some(value),
-            Fact::Modify => entry.modify = Some(timestamp(value)?),
-            Fact::Create => entry.create = Some(timestamp(value)?),
-            Fact::Unique => entry.unique = Some(value),
-            Fact::UnixMode => entry.unix_mode = Some(octal(value)?),
+            Fact::Perm => entry.perm = Some(bytes),
+            Fact::Modify => entry.modify = Some(value.timestamp()?),
+            Fact::Create => entry.create = Some(value.timestamp()?),
+            Fact::Unique => entry.unique = Some(bytes),
+            Fact::UnixMode => entry.unix_mode = Some(value.octal()?),
             Fact::UnixUid => {
-                entry.unix_uid = Some(small(value, "the UNIX.uid fact")?);
-                names.uid = Some(value);
+                entry.unix_uid = Some(value.small("the UNIX.uid fact")?);
+                names.uid = Some(bytes);
             }
             Fact::UnixGid => {
-                entry.unix_gid = Some(small(value, "the UNIX.gid fact")?);
-                names.gid = Some(value);
+                entry.unix_gid = Some(value.small("the UNIX.gid fact")?);
+                names.gid = Some(bytes);
             }
-            Fact::UnixOwner => entry.unix_owner = Some(value),
-            Fact::UnixGroup => entry.unix_group = Some(value),
-            Fact::UnixOwnerName => names.ownername = Some(value),
-            Fact::UnixGroupName => names.groupname = Some(value),
+            Fact::UnixOwner => entry.unix_owner = Some(bytes),
+            Fact::UnixGroup => entry.unix_group = Some(bytes),
+            Fact::UnixOwnerName => names.ownername = Some(bytes),
+            Fact::UnixGroupName => names.groupname = Some(bytes),
             Fact::Sizd | Fact::Other => {}
         }
         Ok(())
@@ -515,8 +579,9 @@ impl Fact {
 /// The word of the eight bytes at `at`, if the line goes on that far.
 #[inline(always)]
 fn word_at(line: &[u8], at: usize) -> Option<u64> {
-    let bytes = line.get(at..at + 8)?;
-    Some(u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8])))
+    // (Not `get(at..at + 8)`, which also checks `at + 8` for overflow.)
+    let bytes = line.get(at..)?.first_chunk::<8>()?;
+    Some(u64::from_le_bytes(*bytes))
 }
 
 /// The facts this crate reads, recognised with their `=` by comparing case-folded words:
@@ -653,13 +718,19 @@ fn slow_fact(
 /// facts section and the name.
 pub(crate) fn scan<'a>(
     line: &'a [u8],
-    mut each: impl FnMut(Fact, &'a [u8]) -> Result<(), ParseError>,
+    mut each: impl Reader<'a>,
 ) -> Result<(&'a [u8], &'a [u8]), ParseError> {
     let line = skip_indent(strip_line_end(line));
     let mut pos = 0;
-    while let Some(&first) = line.get(pos)
-        && !is_blank(first)
-    {
+    loop {
+        if let Some(next) = quick_fact(line, pos, &mut each)? {
+            pos = next;
+            continue;
+        }
+        match line.get(pos) {
+            Some(&first) if !is_blank(first) => {}
+            _ => break,
+        }
         let known = known_fact(line, pos)
             .and_then(|(fact, value)| Some((fact, value, semicolon(line, value)?)));
         let (fact, value, next) = match known {
@@ -669,9 +740,14 @@ pub(crate) fn scan<'a>(
         pos = next;
         // (`Size=;`: the fact is there but says nothing.)
         if fact != Fact::Other && !value.is_empty() {
-            each(fact, line.get(value).unwrap_or_default())?;
+            each.fact(fact, Value::of(line.get(value).unwrap_or_default()))?;
         }
     }
+    split_name(line, pos)
+}
+
+/// The facts section (`..pos`) and the name after the blank at `pos`.
+fn split_name(line: &[u8], pos: usize) -> Result<(&[u8], &[u8]), ParseError> {
     let facts = line.get(..pos).unwrap_or_default();
     let rest = line.get(pos..).unwrap_or_default();
     let name = rest
@@ -688,10 +764,198 @@ pub(crate) fn scan<'a>(
     Ok((facts, name))
 }
 
+/// The facts servers send most, in the shapes they send them, read straight from the words
+/// they start with, value and all: `each` is called as [`scan`] calls it, and the result
+/// is where the next fact starts. `None` (before any call) for anything else: another
+/// fact, a value of another shape, the end of the line near; the general reading then
+/// decides, and decides the same.
+#[inline(always)]
+fn quick_fact<'a, F>(line: &'a [u8], pos: usize, each: &mut F) -> Result<Option<usize>, ParseError>
+where
+    F: Reader<'a>,
+{
+    const fn head(name: &[u8; 4]) -> u32 {
+        u32::from_le_bytes(*name)
+    }
+    const TYPE: u32 = head(b"type");
+    const SIZE: u32 = head(b"size");
+    const PERM: u32 = head(b"perm");
+    const MODI: u32 = head(b"modi");
+    const UNIQ: u32 = head(b"uniq");
+    const UNIX: u32 = head(b"unix");
+    const MODE: u32 = head(b"mode");
+    const OWNE: u32 = head(b"owne");
+    const GROU: u32 = head(b"grou");
+    const UID: u32 = head(b"uid=");
+    const GID: u32 = head(b"gid=");
+    // Bit 5 set where the name has a letter, and only there: a letter then matches in
+    // either case, and `=` and `.` match only themselves.
+    const LETTERS: u32 = 0x2020_2020;
+    const LETTERS_EQ: u32 = 0x0020_2020;
+    let Some(word) = word_at(line, pos) else {
+        return Ok(None);
+    };
+    let byte = |word: u64, i: u32| (word >> (8 * i)) as u8;
+    let letter = |word: u64, i: u32| byte(word, i) | 0x20;
+    match word as u32 | LETTERS {
+        TYPE if byte(word, 4) == b'=' => quick_bytes(Fact::Type, line, pos + 5, each),
+        SIZE if byte(word, 4) == b'=' => quick_number(Fact::Size, 10, line, pos + 5, each),
+        PERM if byte(word, 4) == b'=' => quick_bytes(Fact::Perm, line, pos + 5, each),
+        MODI if letter(word, 4) == b'f' && letter(word, 5) == b'y' && byte(word, 6) == b'=' => {
+            quick_time(Fact::Modify, line, pos + 7, each)
+        }
+        UNIQ if letter(word, 4) == b'u' && letter(word, 5) == b'e' && byte(word, 6) == b'=' => {
+            quick_bytes(Fact::Unique, line, pos + 7, each)
+        }
+        UNIX if byte(word, 4) == b'.' => {
+            let Some(word) = word_at(line, pos + 5) else {
+                return Ok(None);
+            };
+            match word as u32 | LETTERS {
+                MODE if byte(word, 4) == b'=' => {
+                    quick_number(Fact::UnixMode, 8, line, pos + 10, each)
+                }
+                OWNE if letter(word, 4) == b'r' && byte(word, 5) == b'=' => {
+                    quick_bytes(Fact::UnixOwner, line, pos + 11, each)
+                }
+                GROU if letter(word, 4) == b'p' && byte(word, 5) == b'=' => {
+                    quick_bytes(Fact::UnixGroup, line, pos + 11, each)
+                }
+                _ => match word as u32 | LETTERS_EQ {
+                    UID => quick_number(Fact::UnixUid, 10, line, pos + 9, each),
+                    GID => quick_number(Fact::UnixGid, 10, line, pos + 9, each),
+                    _ => Ok(None),
+                },
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// [`quick_fact`]: a value up to the next `;`.
+#[inline(always)]
+fn quick_bytes<'a, F>(
+    fact: Fact,
+    line: &'a [u8],
+    value: usize,
+    each: &mut F,
+) -> Result<Option<usize>, ParseError>
+where
+    F: Reader<'a>,
+{
+    let Some(semi) = semicolon(line, value) else {
+        return Ok(None);
+    };
+    if semi > value {
+        each.fact(fact, Value::of(line.get(value..semi).unwrap_or_default()))?;
+    }
+    Ok(Some(semi + 1))
+}
+
+/// [`quick_fact`]: up to eight digits in `base` (10, or 8 for `UNIX.mode`), then `;`,
+/// read as one word.
+#[inline(always)]
+fn quick_number<'a, F>(
+    fact: Fact,
+    base: u64,
+    line: &'a [u8],
+    value: usize,
+    each: &mut F,
+) -> Result<Option<usize>, ParseError>
+where
+    F: Reader<'a>,
+{
+    let Some(word) = word_at(line, value) else {
+        return Ok(None);
+    };
+    let digits = word ^ splat(b'0');
+    let len = (not_digits(digits, base).trailing_zeros() / 8) as usize;
+    if line.get(value + len) != Some(&b';') {
+        return Ok(None);
+    }
+    if len > 0 {
+        // The digits to the top of the word, behind zeros: the same number.
+        let number = eight_digits(digits << (64 - 8 * len as u32), base);
+        let bytes = line.get(value..value + len).unwrap_or_default();
+        each.fact(
+            fact,
+            Value {
+                bytes,
+                number: Some(number),
+                time: None,
+            },
+        )?;
+    }
+    Ok(Some(value + len + 1))
+}
+
+/// The bytes of `digits` (a word of ASCII text with `0` taken away by `^ splat(b'0')`)
+/// that are no digit in `base` (at most 10), flagged by their high bit: the lowest flag is
+/// the first such byte (a carry out of a byte only leaves a flagged one).
+const fn not_digits(digits: u64, base: u64) -> u64 {
+    (digits.wrapping_add(splat(0x80 - base as u8)) | digits) & HIGH_BITS
+}
+
+/// Eight digits in `base` (values below it, the first in the lowest byte) as one number:
+/// pairs, then fours, then all eight.
+const fn eight_digits(digits: u64, base: u64) -> u64 {
+    let pairs = (digits * base + (digits >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let fours = (pairs * (base * base) + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    (fours.wrapping_mul(base * base * base * base) + (fours >> 32)) & 0xffff_ffff
+}
+
+/// [`quick_fact`]: a `modify` time, if it reads as one; else the general reading gives
+/// its error (or, for `modify=;`, nothing).
+#[inline(always)]
+fn quick_time<'a, F>(
+    fact: Fact,
+    line: &'a [u8],
+    value: usize,
+    each: &mut F,
+) -> Result<Option<usize>, ParseError>
+where
+    F: Reader<'a>,
+{
+    // The usual `YYYYMMDDHHMMSS;`, from two words (the second overlaps: `DDhhmmss`).
+    if line.get(value + 14) == Some(&b';')
+        && let (Some(date), Some(time)) = (word_at(line, value), word_at(line, value + 6))
+        && let (Some(date), Some(time)) = (pairs(date), pairs(time))
+        && let Ok(time) = time_of(date, time)
+    {
+        let bytes = line.get(value..value + 14).unwrap_or_default();
+        each.fact(
+            fact,
+            Value {
+                bytes,
+                number: None,
+                time: Some(time),
+            },
+        )?;
+        return Ok(Some(value + 15));
+    }
+    // A valid time has 14 digits before any `;`, so the first `;` is at or after them.
+    let Some(semi) = semicolon(line, value + 14) else {
+        return Ok(None);
+    };
+    let bytes = line.get(value..semi).unwrap_or_default();
+    let Ok(time) = timestamp(bytes) else {
+        return Ok(None);
+    };
+    each.fact(
+        fact,
+        Value {
+            bytes,
+            number: None,
+            time: Some(time),
+        },
+    )?;
+    Ok(Some(semi + 1))
+}
+
 /// `modify` and `create`: `YYYYMMDDHHMMSS[.fff]` read eight digits at a time (fractions
 /// of up to nine digits), anything else (longer fractions, errors) by [`FtpTime::parse`],
 /// which gives the same value.
-#[inline]
+#[inline(always)]
 pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
     // The second word overlaps the first: `DDhhmmss`.
     if let (Some(date), Some(time)) = (value.get(..8), value.get(6..14))
@@ -703,15 +967,7 @@ pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
         if let (Some(date), Some(time)) = (pairs(date), pairs(time))
             && (value.len() == 14 || (!fraction.is_empty() && fraction.len() <= 9))
         {
-            let pair = |word: u64, i: u32| ((word >> (16 * i)) & 0xff) as u8;
-            let whole = FtpTime::new(
-                u16::from(pair(date, 0)) * 100 + u16::from(pair(date, 1)),
-                pair(date, 2),
-                pair(date, 3),
-                pair(time, 1),
-                pair(time, 2),
-                pair(time, 3),
-            );
+            let whole = time_of(date, time);
             if value.len() == 14 {
                 return whole;
             }
@@ -730,14 +986,27 @@ pub(crate) fn timestamp(value: &[u8]) -> Result<FtpTime, ParseError> {
     FtpTime::parse(value)
 }
 
+/// The time of `YYYYMMDD` and `DDhhmmss` read by [`pairs`].
+#[inline(always)]
+fn time_of(date: u64, time: u64) -> Result<FtpTime, ParseError> {
+    let pair = |word: u64, i: u32| ((word >> (16 * i)) & 0xff) as u8;
+    FtpTime::new(
+        u16::from(pair(date, 0)) * 100 + u16::from(pair(date, 1)),
+        pair(date, 2),
+        pair(date, 3),
+        pair(time, 1),
+        pair(time, 2),
+        pair(time, 3),
+    )
+}
+
 /// Eight ASCII digits as four two-digit numbers, one per 16-bit lane (in text order), or
 /// `None` if any byte is not a digit.
 const fn pairs(word: u64) -> Option<u64> {
-    let nibbles = splat(0xf0);
-    if word & nibbles != splat(b'0') || word.wrapping_add(splat(6)) & nibbles != splat(b'0') {
+    let digits = word ^ splat(b'0');
+    if not_digits(digits, 10) != 0 {
         return None;
     }
-    let digits = word - splat(b'0');
     // Little-endian: the first digit of a pair is the lower byte.
     Some((digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff)
 }
@@ -758,6 +1027,7 @@ pub fn parse_mlst_reply<'a>(reply: &Reply<'a>) -> Result<MlsxEntry<'a>, ParseErr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
 
     #[test]
     fn names_keep_spaces_and_semicolons() {
@@ -878,6 +1148,181 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// The facts a scan passed on, in order.
+    type Seen<'a> = Vec<(Fact, &'a [u8])>;
+
+    /// [`scan`] as it reads without [`quick_fact`] and [`known_fact`]: byte by byte.
+    fn scan_bytewise(line: &[u8]) -> Result<(Seen<'_>, &[u8], &[u8]), ParseError> {
+        let line = skip_indent(strip_line_end(line));
+        let mut pos = 0;
+        let mut facts = Vec::new();
+        while let Some(&first) = line.get(pos)
+            && !is_blank(first)
+        {
+            let (fact, value, next) = slow_fact(line, pos)?;
+            pos = next;
+            if fact != Fact::Other && !value.is_empty() {
+                facts.push((fact, &line[value]));
+            }
+        }
+        let (section, name) = split_name(line, pos)?;
+        Ok((facts, section, name))
+    }
+
+    /// What the readers make of a value: its bytes, and its number or time where the fact
+    /// has one.
+    type Read<'a> = (
+        Fact,
+        &'a [u8],
+        Option<Result<u64, ParseError>>,
+        Option<Result<FtpTime, ParseError>>,
+    );
+
+    fn read(fact: Fact, value: Value<'_>) -> Read<'_> {
+        let number = match fact {
+            Fact::Size | Fact::UnixUid | Fact::UnixGid => Some(value.decimal("a number")),
+            Fact::UnixMode => Some(value.octal().map(u64::from)),
+            _ => None,
+        };
+        let time = matches!(fact, Fact::Modify | Fact::Create).then(|| value.timestamp());
+        (fact, value.bytes, number, time)
+    }
+
+    fn scan_read<'a>(
+        line: &'a [u8],
+        seen: &mut Vec<Read<'a>>,
+    ) -> Result<(&'a [u8], &'a [u8]), ParseError> {
+        scan(line, |fact, value: Value<'a>| {
+            seen.push(read(fact, value));
+            Ok(())
+        })
+    }
+
+    #[test]
+    fn quick_reading_agrees_with_byte_reading() {
+        let names = [
+            "type",
+            "TYPE",
+            "tYpE",
+            "size",
+            "Size",
+            "perm",
+            "PERM",
+            "modify",
+            "MODIFY",
+            "Modify",
+            "unique",
+            "UNIQUE",
+            "UNIX.mode",
+            "unix.MODE",
+            "UNIX.owner",
+            "UNIX.OWNER",
+            "UNIX.group",
+            "UNIX.uid",
+            "unix.UID",
+            "UNIX.gid",
+            "UNIX.ownername",
+            "UNIX.groupname",
+            "sizd",
+            "create",
+            "typ",
+            "types",
+            "sizes",
+            "modifx",
+            "modif",
+            "uniqu",
+            "unix.mod",
+            "unix.modes",
+            "unix.uidx",
+            "unix.own",
+            "unix.grou",
+            "t\x1dpe",
+            "type\x1d",
+            "modify\x1d",
+            "modi\x06y",
+            "unix\x0emode",
+            "unix.uid\x1d",
+            "unix.ui\x04",
+            "unix.owne\x12",
+            "x",
+        ];
+        let values = [
+            "",
+            "0",
+            "7",
+            "12",
+            "123",
+            "1234",
+            "12345",
+            "123456",
+            "1234567",
+            "12345678",
+            "123456789",
+            "18446744073709551615",
+            "99999999999999999999",
+            "00000000",
+            "1x",
+            "x1",
+            "12:",
+            "1/3",
+            ":",
+            "/",
+            "1 2",
+            "file",
+            "dir",
+            "OS.unix=slink:/a",
+            "20201213202400",
+            "20201213202400.5",
+            "20201213202400.123456789",
+            "20201213202400.1234567891",
+            "20201213202400.",
+            "2020121320240",
+            "202012132024001",
+            "20201313202400",
+            "20200230202400",
+            "20201213202400Z",
+            "2020;213202400",
+            "20201213202;00",
+            "a=b",
+            "0644",
+            "0999",
+            "0778",
+            "8",
+            "17777777",
+            "777777777",
+            "37777777777",
+            "40000000000",
+        ];
+        let tails = ["; n", ";", ";x=y; n", ";size=5;type=dir; n", " n", ""];
+        let mut lines = Vec::new();
+        for name in names {
+            for value in values {
+                for tail in tails {
+                    lines.push(alloc::format!("{name}={value}{tail}"));
+                }
+                lines.push(alloc::format!("size=1;{name}={value}; n"));
+                lines.push(alloc::format!("{name}={value};{name}=2; n"));
+                lines.push(alloc::format!("{name}={value};modify=20201213202400; n"));
+                lines.push(alloc::format!("type=file;{name}={value};perm=r; n"));
+            }
+        }
+        for line in &lines {
+            let line = line.as_bytes();
+            let mut quick = Vec::new();
+            let got = scan_read(line, &mut quick);
+            let want = scan_bytewise(line);
+            let want_facts: Vec<Read<'_>> = match &want {
+                Ok((facts, _, _)) => facts.iter().map(|&(f, v)| read(f, Value::of(v))).collect(),
+                Err(_) => Vec::new(),
+            };
+            let want = want.map(|(_, section, name)| (section, name));
+            assert_eq!(got, want, "{}", line.escape_ascii());
+            if got.is_ok() {
+                assert_eq!(quick, want_facts, "{}", line.escape_ascii());
             }
         }
     }

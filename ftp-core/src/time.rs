@@ -48,7 +48,41 @@ impl FtpTime {
 
     /// A time from its fields, checked: month 1–12, a day that exists in that month, hour
     /// 0–23, minute 0–59, second 0–60 (a leap second), year 0–9999.
+    #[inline]
     pub fn new(
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    ) -> Result<Self, ParseError> {
+        // Every month has the days up to the 28th: most times are settled by these few
+        // comparisons, inlined into the parsers; the rest (and every error) by `checked`.
+        if year <= 9999
+            && month.wrapping_sub(1) < 12
+            && day.wrapping_sub(1) < 28
+            && hour < 24
+            && minute < 60
+            && second <= 60
+        {
+            return Ok(FtpTime {
+                year,
+                month,
+                day,
+                hour,
+                minute,
+                second,
+                nanosecond: 0,
+                fraction_digits: 0,
+            });
+        }
+        Self::checked(year, month, day, hour, minute, second)
+    }
+
+    /// [`new`](Self::new) in full.
+    #[inline(never)]
+    fn checked(
         year: u16,
         month: u8,
         day: u8,

@@ -20,9 +20,9 @@ use super::date::TimeContext;
 use alloc::vec::Vec;
 
 use super::{
-    Entry, ParsedLine, SkipReason, connect_enterprise, dos, eplf, hp_nonstop, is_space, mlsd, mvs,
-    netware, os2, os9, os400, strip_listing_line_end, unix, unix_numeric, vms, vshell, vxworks,
-    wfftp, zvm,
+    Entry, EntryKind, ParsedLine, SkipReason, connect_enterprise, dos, eplf, hp_nonstop, is_space,
+    mlsd, mvs, netware, os2, os9, os400, strip_listing_line_end, unix, unix_numeric, vms, vshell,
+    vxworks, wfftp, zvm,
 };
 use crate::time::FtpTime;
 
@@ -206,15 +206,34 @@ impl ListingParser {
     /// Classifies one line; a trailing `\n` or `\r\n` is removed first (a CR alone
     /// is part of the line: see [`lines`](super::lines)). See the
     /// [type docs](Self) for the one case where the result is another line's.
+    #[inline]
     pub fn parse_line<'a>(&'a mut self, line: &'a [u8]) -> ParsedLine<'a> {
+        // Inlined, so that `out` is the caller's own variable: an entry is written where
+        // the caller reads it, not copied there (~170 bytes a line).
+        let mut out = ParsedLine::Unparsed(line);
+        self.parse_line_into(line, &mut out);
+        out
+    }
+
+    /// [`parse_line`](Self::parse_line) into `out`.
+    fn parse_line_into<'a>(&'a mut self, line: &'a [u8], out: &mut ParsedLine<'a>) {
         let line = strip_listing_line_end(line);
+        if self.state == Held::Nothing
+            && !(self.core.may_wrap() && vms::wrapped_name(line).is_some())
+        {
+            self.core.classify_into(line, out);
+        } else {
+            *out = self.parse_held(line);
+        }
+    }
+
+    /// [`parse_line`](Self::parse_line) where a line is or will be held back.
+    #[inline(never)]
+    fn parse_held<'a>(&'a mut self, line: &'a [u8]) -> ParsedLine<'a> {
         match self.state {
             Held::Nothing => {
-                if self.core.may_wrap() && vms::wrapped_name(line).is_some() {
-                    self.hold(line, Held::Name);
-                    return ParsedLine::Skipped(SkipReason::Continued);
-                }
-                self.core.classify(line)
+                self.hold(line, Held::Name);
+                ParsedLine::Skipped(SkipReason::Continued)
             }
             Held::Name => {
                 // (Checked, then built: returning a borrow from one branch only is beyond
@@ -353,32 +372,42 @@ impl Core {
     }
 
     fn classify<'l>(&mut self, line: &'l [u8]) -> ParsedLine<'l> {
+        let mut out = ParsedLine::Unparsed(line);
+        self.classify_into(line, &mut out);
+        out
+    }
+
+    /// [`classify`](Self::classify) into `out`: an entry is written where the caller keeps
+    /// its result, not moved there.
+    #[inline(always)]
+    fn classify_into<'l>(&mut self, line: &'l [u8], out: &mut ParsedLine<'l>) {
         if line.iter().all(|b| is_space(*b)) {
-            return ParsedLine::Skipped(SkipReason::Blank);
+            *out = ParsedLine::Skipped(SkipReason::Blank);
+            return;
         }
-        // (Each arm returns the entry itself: a result built in place, not moved through a
-        // tuple, which costs a copy of the entry per line.)
         let format = match self.format {
             // The listing's format first, without setting up the search.
             Format::Auto => match self.detected {
-                Some(detected) => match self.parse_as(detected, line) {
-                    Some(e) => return ParsedLine::Entry(e),
-                    None => self.search(line),
-                },
+                Some(detected) => {
+                    if self.parse_into(detected, line, out) {
+                        return;
+                    }
+                    self.search(line)
+                }
                 None => self.search(line),
             },
             forced => Some(forced),
         };
         if let Some(format) = format
-            && let Some(e) = self.parse_as(format, line)
+            && self.parse_into(format, line, out)
         {
             self.found(format);
-            return ParsedLine::Entry(e);
+            return;
         }
-        match skip_reason(line) {
+        *out = match skip_reason(line) {
             Some(reason) => ParsedLine::Skipped(reason),
             None => ParsedLine::Unparsed(line),
-        }
+        };
     }
 
     /// The first format other than the detected one that reads `line` (see the module
@@ -397,6 +426,27 @@ impl Core {
                 }
                 self.parse_as(format, line).is_some()
             })
+    }
+
+    /// [`parse_as`](Self::parse_as) into `out`; MLSD writes its entry there, field by
+    /// field. If `line` is no entry in `format`, `out` holds anything: the caller then
+    /// writes its result over it.
+    #[inline(always)]
+    fn parse_into<'l>(&self, format: Format, line: &'l [u8], out: &mut ParsedLine<'l>) -> bool {
+        if format == Format::Mlsd {
+            *out = ParsedLine::Entry(Entry::new(b"", EntryKind::Other, line));
+            return match out {
+                ParsedLine::Entry(entry) => mlsd::parse_into(line, entry),
+                _ => false,
+            };
+        }
+        match self.parse_as(format, line) {
+            Some(entry) => {
+                *out = ParsedLine::Entry(entry);
+                true
+            }
+            None => false,
+        }
     }
 
     fn parse_as<'l>(&self, format: Format, line: &'l [u8]) -> Option<super::Entry<'l>> {

@@ -12,7 +12,7 @@
 
 use super::date::ListingTime;
 use super::{Entry, EntryKind, decimal};
-use crate::mlsx::{self, EntryType, Fact, MlsxEntry};
+use crate::mlsx::{self, EntryType, Fact, MlsxEntry, Value};
 
 /// Parses one MLSD line (line end already removed). `None` if it is not one.
 ///
@@ -24,72 +24,84 @@ use crate::mlsx::{self, EntryType, Fact, MlsxEntry};
 /// assert_eq!(e.permissions, Some(0o644));
 /// ```
 pub fn parse(line: &[u8]) -> Option<Entry<'_>> {
-    // The facts an entry shows, read in the scan into the entry itself; the others are
-    // still checked, so a line is an entry exactly when `mlsx::parse_entry` accepts it.
-    let mut shown = Shown {
-        entry: Entry::new(b"", EntryKind::Other, line),
-        kind: None,
+    let mut entry = Entry::new(b"", EntryKind::Other, line);
+    parse_into(line, &mut entry).then_some(entry)
+}
+
+/// [`parse`] into `entry`, which holds `Entry::new(_, _, line)`: the facts an entry
+/// shows are written straight into it (in the listing, that is the caller's result: no
+/// copy of the entry per line). `false` if the line is no MLSD entry; `entry` is then
+/// partly filled.
+#[inline(always)]
+pub(crate) fn parse_into<'a>(line: &'a [u8], entry: &mut Entry<'a>) -> bool {
+    // The other facts are still checked, so a line is an entry exactly when
+    // `mlsx::parse_entry` accepts it.
+    let shown = Shown {
+        entry: &mut *entry,
         owner_rank: 0,
         group_rank: 0,
     };
-    let (_, name) = mlsx::scan(line, |fact, value| shown.fact(fact, value)).ok()?;
-    let mut entry = shown.entry;
+    let Ok((_, name)) = mlsx::scan(line, shown) else {
+        return false;
+    };
     entry.name = name;
-    entry.kind = kind_of(shown.kind);
-    Some(entry)
+    true
 }
 
 /// An entry being filled from an MLSD line's facts.
-struct Shown<'a> {
-    entry: Entry<'a>,
-    kind: Option<EntryType<'a>>,
+struct Shown<'a, 'e> {
+    entry: &'e mut Entry<'a>,
     /// Which fact gave the owner (and the group): names where the server gave them
     /// (`UNIX.ownername`, 3), else `UNIX.owner` (2), else the number (`UNIX.uid`, 1).
     owner_rank: u8,
     group_rank: u8,
 }
 
-impl<'a> Shown<'a> {
+impl<'a> mlsx::Reader<'a> for Shown<'a, '_> {
     #[inline(always)]
-    fn fact(&mut self, fact: Fact, value: &'a [u8]) -> Result<(), crate::ParseError> {
-        let e = &mut self.entry;
+    fn fact(&mut self, fact: Fact, value: Value<'a>) -> Result<(), crate::ParseError> {
+        let e = &mut *self.entry;
+        let bytes = value.bytes;
         match fact {
+            // (The last `type` fact counts, as in `mlsx::parse_entry`.)
             Fact::Type => {
                 // The usual spellings first, without the call.
-                self.kind = Some(match value {
-                    b"file" => EntryType::File,
-                    b"dir" => EntryType::Dir,
-                    _ => EntryType::parse(value),
-                });
+                e.kind = match bytes {
+                    b"file" => EntryKind::File,
+                    b"dir" => EntryKind::Dir,
+                    _ => kind_of(Some(EntryType::parse(bytes))),
+                };
             }
-            Fact::Size => e.size = Some(mlsx::decimal(value, "the size fact")?),
+            Fact::Size => e.size = Some(value.decimal("the size fact")?),
             Fact::Sizd => {
-                let sizd = mlsx::decimal(value, "the sizd fact")?;
+                let sizd = value.decimal("the sizd fact")?;
                 e.size = e.size.or(Some(sizd));
             }
-            Fact::Modify => e.modified = Some(ListingTime::utc(mlsx::timestamp(value)?)),
+            Fact::Modify => e.modified = Some(ListingTime::utc(value.timestamp()?)),
             Fact::Create => {
-                mlsx::timestamp(value)?;
+                value.timestamp()?;
             }
             // The type bits of UNIX.mode are the `type` fact's business.
-            Fact::UnixMode => e.permissions = Some((mlsx::octal(value)? & 0o7777) as u16),
+            Fact::UnixMode => e.permissions = Some((value.octal()? & 0o7777) as u16),
             Fact::UnixUid => {
-                mlsx::small(value, "the UNIX.uid fact")?;
-                self.owner(value, 1);
+                value.small("the UNIX.uid fact")?;
+                self.owner(bytes, 1);
             }
             Fact::UnixGid => {
-                mlsx::small(value, "the UNIX.gid fact")?;
-                self.group(value, 1);
+                value.small("the UNIX.gid fact")?;
+                self.group(bytes, 1);
             }
-            Fact::UnixOwner => self.owner(value, 2),
-            Fact::UnixGroup => self.group(value, 2),
-            Fact::UnixOwnerName => self.owner(value, 3),
-            Fact::UnixGroupName => self.group(value, 3),
+            Fact::UnixOwner => self.owner(bytes, 2),
+            Fact::UnixGroup => self.group(bytes, 2),
+            Fact::UnixOwnerName => self.owner(bytes, 3),
+            Fact::UnixGroupName => self.group(bytes, 3),
             Fact::Perm | Fact::Unique | Fact::Other => {}
         }
         Ok(())
     }
+}
 
+impl<'a> Shown<'a, '_> {
     /// The last value of the highest-ranked fact wins.
     fn owner(&mut self, value: &'a [u8], rank: u8) {
         if rank >= self.owner_rank {
