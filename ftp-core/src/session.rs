@@ -642,6 +642,12 @@ pub enum Value<'a> {
     Entry(MlsxEntry<'a>),
 }
 
+/// How much of an aborted download [`Action::DrainData`] reads at most: what can be in
+/// flight on a fast link (both sides' socket buffers) before the server takes the ABOR.
+pub const ABORT_DRAIN_BYTES: u64 = 16 << 20;
+/// How long [`Action::DrainData`] reads at most.
+pub const ABORT_DRAIN_WAIT: Duration = Duration::from_secs(2);
+
 /// Something the driver must do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -682,6 +688,19 @@ pub enum Action {
     CloseData {
         /// The op.
         op: OpId,
+    },
+    /// `ABOR` for the download `op` has gone out: read its data connection until the
+    /// server closes it, discarding what comes, then close it; stop early after
+    /// `max_bytes` or `max_wait` (a server that goes on sending is cut off). Closing
+    /// it before the server has taken the ABOR makes its next write fail, which
+    /// proftpd's mod_tls answers by ending the session.
+    DrainData {
+        /// The op.
+        op: OpId,
+        /// At most this many bytes are read.
+        max_bytes: u64,
+        /// For at most this long.
+        max_wait: Duration,
     },
     /// Start TLS on `channel` as a client, then report [`Client::handle_tls_ready`] (or
     /// [`Client::handle_data_failed`] with [`DataFailure::Tls`] for a data channel,
@@ -1332,7 +1351,8 @@ impl Client {
                     // The server thinks the transfer runs (it may never send its final
                     // reply, or only after its own long timeout): ABOR puts both sides
                     // back in step, and the op ends with the timeout, not "aborted".
-                    let _ = self.abort(op);
+                    // (Nothing is coming on the data connection: closed, not drained.)
+                    let _ = self.abort_op(op, false);
                     if let Some(front) = self.queue.front_mut() {
                         front.join.failure = Some(DataFailure::Timeout);
                     }
@@ -1435,6 +1455,12 @@ impl Client {
     /// running op ends at its next reply instead of sending its next command. The op
     /// ends with [`OpError::Aborted`] (unless it completes first).
     pub fn abort(&mut self, op: OpId) -> Result<(), UsageError> {
+        self.abort_op(op, true)
+    }
+
+    /// [`abort`](Self::abort); a running download's data connection is drained after
+    /// ABOR if `drain` ([`Action::DrainData`]), else closed before it.
+    fn abort_op(&mut self, op: OpId, drain: bool) -> Result<(), UsageError> {
         if self.state == State::Closed {
             return Err(UsageError::NoSuchOp);
         }
@@ -1452,7 +1478,13 @@ impl Client {
             return Ok(());
         }
         if p.stage == Stage::Transfer && p.join.command_sent {
-            if !p.join.data_done() {
+            // A download's data connection is drained after ABOR, until the server
+            // closes it (RFC 959 §4.1.3: the server closes it on ABOR). Closed first,
+            // the server's next write fails, and proftpd's mod_tls then ends the whole
+            // session ("unexpected OpenSSL error, disconnecting"). An upload's is closed
+            // first: nothing comes on it, and the server must see its end.
+            let drain = drain && !p.join.data_done() && p.direction == Direction::Download;
+            if !p.join.data_done() && !drain {
                 self.records
                     .push_back(Record::Action(Action::CloseData { op }));
             }
@@ -1465,6 +1497,13 @@ impl Client {
                 range: (start, self.arena.len() as u32),
                 arms_timer: true,
             });
+            if drain {
+                self.records.push_back(Record::Action(Action::DrainData {
+                    op,
+                    max_bytes: ABORT_DRAIN_BYTES,
+                    max_wait: ABORT_DRAIN_WAIT,
+                }));
+            }
             if let Some(front) = self.queue.front_mut() {
                 front.aborting = true;
                 front.join.data_closed = true;

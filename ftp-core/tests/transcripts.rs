@@ -75,6 +75,7 @@ fn describe(output: &Output<'_>) -> Option<String> {
             Action::AcceptData { op } => format!("A: accept #{}", op.get()),
             Action::ShutdownData { op } => format!("A: shutdown #{}", op.get()),
             Action::CloseData { op } => format!("A: close-data #{}", op.get()),
+            Action::DrainData { op, .. } => format!("A: drain-data #{}", op.get()),
             Action::StartTls {
                 channel: Channel::Control,
             } => "A: start-tls control".into(),

@@ -305,6 +305,15 @@ impl Driver {
                     |p| !matches!(p, Pending::Accept(id) | Pending::Handshake(id, _) if *id == op),
                 );
             }
+            Action::DrainData {
+                op,
+                max_bytes,
+                max_wait,
+            } => {
+                if let Some(mut data) = self.data.take_if(|d| d.op == op) {
+                    data.stream.drain_until_closed(max_bytes, max_wait);
+                }
+            }
             Action::CloseControl => {
                 if let Some(control) = self.control.take() {
                     let _ = control.tcp().shutdown(std::net::Shutdown::Both);

@@ -109,6 +109,24 @@ impl Stream {
         }
     }
 
+    /// Reads and discards until the peer closes the connection, `max_bytes` were read or
+    /// `max_wait` passed (an aborted download: see `Action::DrainData`).
+    pub(crate) fn drain_until_closed(&mut self, max_bytes: u64, max_wait: Duration) {
+        let deadline = std::time::Instant::now() + max_wait;
+        let mut scratch = vec![0u8; 64 * 1024];
+        let mut left = max_bytes;
+        while left > 0 {
+            let now = std::time::Instant::now();
+            if now >= deadline || self.tcp().set_read_timeout(Some(deadline - now)).is_err() {
+                break;
+            }
+            match self.read(&mut scratch) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n as u64),
+            }
+        }
+    }
+
     /// After a download's EOF: answer the server's close_notify with ours.
     pub(crate) fn close_download(&mut self) {
         if let Stream::Tls(s) = self {

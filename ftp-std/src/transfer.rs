@@ -141,7 +141,11 @@ impl<'a> Transfer<'a> {
             return Ok(());
         }
         let driver = &mut self.client.driver;
-        driver.data = None;
+        if self.direction == Direction::Upload {
+            // (A download's data connection is drained after ABOR: the session's
+            // `DrainData`.)
+            driver.data = None;
+        }
         let result = match driver.session.abort(self.op) {
             Ok(()) => match driver.wait_for(self.op) {
                 Ok(_) | Err(Error::Protocol { .. }) | Err(Error::Rejected { .. }) => Ok(()),

@@ -477,3 +477,32 @@ fn stor_file_uploads_a_local_file_plain_and_tls() {
     assert_eq!(tls_server.fs().get("/up.bin").as_deref(), Some(&data[..]));
     std::fs::remove_file(&path).expect("remove the local file");
 }
+
+#[test]
+fn an_aborted_tls_download_is_read_until_the_server_takes_the_abor() {
+    // proftpd's mod_tls ends the whole session when a data write fails: the client keeps
+    // reading an aborted download until the server has taken ABOR and closed it, so the
+    // transfer ends by ABOR (426 + 226), not by a write into a closed connection.
+    let pki = TestPki::new();
+    let server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .start()
+        .expect("server");
+    server.fs().put("/big", content(64 << 20, 3));
+    let address = format!("localhost:{}", server.addr().port());
+    let mut ftp =
+        Client::connect(&address, Config::new().explicit_tls(tls_config(&pki))).expect("connect");
+    ftp.login("user", "pass").expect("login");
+    for round in 1..=3 {
+        let mut reader = ftp.retr("big").expect("retr");
+        let mut first = vec![0; 100_000];
+        reader.read_exact(&mut first).expect("read");
+        reader.abort().expect("abort");
+        ftp.noop().expect("the session goes on");
+        assert_eq!(
+            server.stats().aborts(),
+            round,
+            "ended by ABOR, round {round}"
+        );
+    }
+}

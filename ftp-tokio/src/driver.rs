@@ -176,10 +176,15 @@ impl Driver {
     /// Aborts a transfer nobody reads or writes any more (ABOR, in the background) and
     /// discards its outcome.
     pub(crate) fn abandon_transfer(&mut self, op: OpId) {
-        self.retire_data(op);
         if self.tracker.take_outcome(op).is_none() {
-            let _ = self.session.abort(op);
+            // The session's abort closes an upload's data connection (`CloseData`) and
+            // drains a download's after ABOR (`DrainData`).
+            if self.session.abort(op).is_err() {
+                self.retire_data(op);
+            }
             self.orphans.push(op);
+        } else {
+            self.retire_data(op);
         }
         let _ = self.tracker.take_ready(op);
     }
@@ -354,6 +359,18 @@ impl Driver {
                     self.session.handle_data_end(op, end, now);
                 }
             },
+            Action::DrainData {
+                op,
+                max_bytes,
+                max_wait,
+            } => {
+                if let Some(data) = self.data.take_if(|d| d.op == op) {
+                    self.endings.push(Ending {
+                        report: None,
+                        task: Task::new(stream::drain(data.stream, max_bytes, max_wait)),
+                    });
+                }
+            }
             Action::CloseData { op } => {
                 self.retire_data(op);
                 if self.listener.as_ref().is_some_and(|(id, _)| *id == op) {

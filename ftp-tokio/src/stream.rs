@@ -117,6 +117,23 @@ pub(crate) async fn discard(stream: Stream, timeout: Duration) -> bool {
     true
 }
 
+/// Reads and discards until the peer closes `stream`, `max_bytes` were read or `max_wait`
+/// passed, then drops it (an aborted download: `Action::DrainData`).
+pub(crate) async fn drain(mut stream: Stream, max_bytes: u64, max_wait: Duration) -> bool {
+    let draining = async {
+        let mut scratch = vec![0u8; 64 * 1024];
+        let mut left = max_bytes;
+        while left > 0 {
+            match stream.read(&mut scratch).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n as u64),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(max_wait, draining).await;
+    true
+}
+
 /// How long an abandoned TLS data connection is read for its tickets.
 const DISCARD_WAIT: Duration = Duration::from_millis(200);
 

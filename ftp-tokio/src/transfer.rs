@@ -360,10 +360,12 @@ impl<'a> Transfer<'a> {
         }
         if self.state != State::Aborting {
             let driver = self.client.driver();
-            driver.retire_data(self.op);
+            // The session's abort closes an upload's data connection (`CloseData`) and
+            // drains a download's after ABOR (`DrainData`).
             if driver.session.abort(self.op).is_err() && !matches!(self.state, State::Ending { .. })
             {
                 // It already ended: nothing to abort, its outcome is not wanted.
+                driver.retire_data(self.op);
                 driver.orphan(self.op);
                 self.state = State::Done;
                 return Ok(());
