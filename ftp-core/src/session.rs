@@ -689,10 +689,10 @@ pub enum Action {
         /// The op.
         op: OpId,
     },
-    /// `ABOR` for the download `op` has gone out: read its data connection until the
-    /// server closes it, discarding what comes, then close it; stop early after
-    /// `max_bytes` or `max_wait` (a server that goes on sending is cut off). Closing
-    /// it before the server has taken the ABOR makes its next write fail, which
+    /// `ABOR` for the TLS-protected download `op` has gone out: read its data
+    /// connection until the server closes it, discarding what comes, then close it; stop
+    /// early after `max_bytes` or `max_wait` (a server that goes on sending is cut off).
+    /// Closing it before the server has taken the ABOR makes its next write fail, which
     /// proftpd's mod_tls answers by ending the session.
     DrainData {
         /// The op.
@@ -1478,12 +1478,17 @@ impl Client {
             return Ok(());
         }
         if p.stage == Stage::Transfer && p.join.command_sent {
-            // A download's data connection is drained after ABOR, until the server
-            // closes it (RFC 959 §4.1.3: the server closes it on ABOR). Closed first,
-            // the server's next write fails, and proftpd's mod_tls then ends the whole
-            // session ("unexpected OpenSSL error, disconnecting"). An upload's is closed
-            // first: nothing comes on it, and the server must see its end.
-            let drain = drain && !p.join.data_done() && p.direction == Direction::Download;
+            // A protected download's data connection is drained after ABOR, until the
+            // server closes it (RFC 959 §4.1.3: the server closes it on ABOR). Closed
+            // first, the server's next write fails, and proftpd's mod_tls then ends the
+            // whole session ("unexpected OpenSSL error, disconnecting"). Others are
+            // closed first: a failed plain write is a 426 everywhere, and draining costs
+            // up to its limits against servers that take ABOR only after the transfer
+            // (vsftpd, without the Telnet Synch); an upload has nothing to drain.
+            let drain = drain
+                && self.protect_data
+                && !p.join.data_done()
+                && p.direction == Direction::Download;
             if !p.join.data_done() && !drain {
                 self.records
                     .push_back(Record::Action(Action::CloseData { op }));
