@@ -270,8 +270,8 @@ impl Client {
         Ok(n)
     }
 
-    /// Uploads a local file; on Linux over a plain data connection the kernel moves the
-    /// bytes (`sendfile`). Returns the bytes sent.
+    /// Uploads a local file (64 KiB reads and socket writes, see
+    /// [`DataWriter::copy_from_file`]). Returns the bytes sent.
     pub fn stor_file(
         &mut self,
         path: impl AsRef<[u8]>,

@@ -398,6 +398,7 @@ impl Driver {
                 match listener.accept() {
                     Ok((sock, peer)) => {
                         sock.set_nonblocking(false)?;
+                        stream::no_delay(&sock);
                         self.listener = None;
                         self.data = Some(Data {
                             op,

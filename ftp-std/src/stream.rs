@@ -167,11 +167,23 @@ pub(crate) fn connect(
     source: Option<std::net::IpAddr>,
     timeout: Duration,
 ) -> io::Result<TcpStream> {
-    let Some(ip) = source else {
-        return TcpStream::connect_timeout(&addr, timeout);
+    let stream = match source {
+        None => TcpStream::connect_timeout(&addr, timeout)?,
+        Some(ip) => {
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+            socket.bind(&SocketAddr::new(ip, 0).into())?;
+            socket.connect_timeout(&addr.into(), timeout)?;
+            socket.into()
+        }
     };
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    socket.bind(&SocketAddr::new(ip, 0).into())?;
-    socket.connect_timeout(&addr.into(), timeout)?;
-    Ok(socket.into())
+    no_delay(&stream);
+    Ok(stream)
+}
+
+/// Turns Nagle's algorithm off on a data connection. Writes of 64 KiB leave a tail
+/// smaller than a loopback segment (MSS 65483), which Nagle holds back until the last
+/// segment is acknowledged: uploads to vsftpd ran at 0.68x curl's speed with it on.
+pub(crate) fn no_delay(stream: &TcpStream) {
+    // (A socket that refuses it still works, only slower.)
+    let _ = stream.set_nodelay(true);
 }

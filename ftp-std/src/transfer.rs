@@ -408,72 +408,27 @@ impl<'a> DataWriter<'a> {
         self.t.abort()
     }
 
-    /// Copies the rest of `file` into the upload; returns the bytes copied. On Linux,
-    /// over a plain data connection, the kernel moves the bytes (`sendfile`, no copy
-    /// through user space); under TLS, or elsewhere, this is
-    /// [`copy_from`](Self::copy_from).
+    /// Copies the rest of `file` into the upload; returns the bytes copied. This is
+    /// [`copy_from`](Self::copy_from): on loopback against vsftpd, `sendfile` took about
+    /// 1.3x as long as 64 KiB reads and writes (the server copies out of colder pages),
+    /// for a fifth of the client's CPU (BENCHMARKS.md, issue #8).
     pub fn copy_from_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
-        #[cfg(target_os = "linux")]
-        {
-            let plain = self
-                .t
-                .client
-                .driver
-                .data
-                .as_ref()
-                .is_some_and(|d| d.op == self.t.op && !d.stream.is_tls());
-            if plain && self.t.result.is_none() {
-                return self.send_file(file);
-            }
-        }
         self.copy_from(file)
     }
 
-    #[cfg(target_os = "linux")]
-    fn send_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
-        /// One call moves at most this much, so progress and timers keep running.
-        const CHUNK: usize = 4 << 20;
-        let mut copied = 0u64;
-        loop {
-            self.t.tick().map_err(Error::Io)?;
-            let sent = match self.t.client.driver.data.as_ref().map(|d| &d.stream) {
-                Some(crate::stream::Stream::Plain(tcp)) => {
-                    // Reads from the file's own position and advances it.
-                    rustix::fs::sendfile(tcp, &*file, None, CHUNK).map_err(io::Error::from)
-                }
-                _ => return Err(Error::Io(self.t.ended_early())),
-            };
-            match sent {
-                Ok(0) => return Ok(copied),
-                Ok(n) => {
-                    copied += n as u64;
-                    self.t.report(n);
-                }
-                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                    let driver = &mut self.t.client.driver;
-                    let now = driver.now();
-                    driver.session.handle_timeout(now);
-                    if let Err(e) = driver.drain() {
-                        return Err(Error::Io(self.t.fail_with(e)));
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::Io(self.t.broken(e))),
-            }
-        }
-    }
-
     /// Copies everything `source` yields into the upload with the client's reused
-    /// buffer; returns the bytes copied.
+    /// buffer, `Config::socket_io_size` bytes at a time (read, then one socket write);
+    /// returns the bytes copied. Reads of the whole 256 KiB buffer made uploads slower:
+    /// a 64 KiB buffer is still in the cache when it is written.
     pub fn copy_from(&mut self, source: &mut impl Read) -> Result<u64, Error> {
-        let size = self.t.client.driver.config.get_buffer_size();
+        let size = self.t.client.driver.config.get_socket_io_size();
         let mut buf = std::mem::take(&mut self.t.client.buffer);
         if buf.len() < size {
             buf = vec![0; size];
         }
         let mut copied = 0u64;
         let result = loop {
-            let n = match source.read(&mut buf) {
+            let n = match source.read(&mut buf[..size]) {
                 Ok(0) => break Ok(copied),
                 Ok(n) => n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
