@@ -390,9 +390,8 @@ impl Client {
         Ok(n)
     }
 
-    /// Uploads a local file; on Linux over a plain data connection the kernel moves the
-    /// bytes (`sendfile`; see [`DataWriter::copy_from_file`] for when not to). Returns
-    /// the bytes sent.
+    /// Uploads a local file, read by a blocking thread 64 KiB at a time
+    /// ([`DataWriter::copy_from_file`]). Returns the bytes sent.
     ///
     /// Cancellation: dropping this future at any point aborts the transfer as the next call
     /// goes out (ABOR, settled before that call's own command); the session stays in step.
