@@ -292,27 +292,24 @@ impl Driver {
                 };
                 self.session.handle_data_end(op, end, self.now());
             }
-            Action::CloseData { op } => {
-                if self.data.as_ref().is_some_and(|d| d.op == op)
-                    && let Some(mut data) = self.data.take()
-                {
-                    data.stream.drain_tls_close();
+            Action::CloseData { op } | Action::DrainData { op, .. } => {
+                if let Some(mut data) = self.data.take_if(|d| d.op == op) {
+                    match action {
+                        Action::DrainData {
+                            max_bytes,
+                            max_wait,
+                            ..
+                        } => data.stream.drain_until_closed(max_bytes, max_wait),
+                        _ => data.stream.drain_tls_close(),
+                    }
                 }
+                // What is still being set up for `op` goes too.
                 if self.listener.as_ref().is_some_and(|(id, _)| *id == op) {
                     self.listener = None;
                 }
                 self.pending.retain(
                     |p| !matches!(p, Pending::Accept(id) | Pending::Handshake(id, _) if *id == op),
                 );
-            }
-            Action::DrainData {
-                op,
-                max_bytes,
-                max_wait,
-            } => {
-                if let Some(mut data) = self.data.take_if(|d| d.op == op) {
-                    data.stream.drain_until_closed(max_bytes, max_wait);
-                }
             }
             Action::CloseControl => {
                 if let Some(control) = self.control.take() {
