@@ -66,16 +66,7 @@ impl FtpTime {
             && minute < 60
             && second <= 60
         {
-            return Ok(FtpTime {
-                year,
-                month,
-                day,
-                hour,
-                minute,
-                second,
-                nanosecond: 0,
-                fraction_digits: 0,
-            });
+            return Ok(Self::whole(year, month, day, hour, minute, second));
         }
         Self::checked(year, month, day, hour, minute, second)
     }
@@ -109,7 +100,13 @@ impl FtpTime {
         if second > 60 {
             return out_of_range("second");
         }
-        Ok(FtpTime {
+        Ok(Self::whole(year, month, day, hour, minute, second))
+    }
+
+    /// A time of whole seconds from fields already checked.
+    #[inline(always)]
+    const fn whole(year: u16, month: u8, day: u8, hour: u8, minute: u8, second: u8) -> Self {
+        FtpTime {
             year,
             month,
             day,
@@ -118,7 +115,7 @@ impl FtpTime {
             second,
             nanosecond: 0,
             fraction_digits: 0,
-        })
+        }
     }
 
     /// The same time with a fraction of a second (0 to 999 999 999 ns), printed with

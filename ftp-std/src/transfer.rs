@@ -160,6 +160,21 @@ impl<'a> Transfer<'a> {
         result
     }
 
+    /// The typed error behind a failed read or write, whose I/O error the caller got; an
+    /// I/O error like it is kept in its place for `finish`.
+    fn typed_error(&mut self, e: io::Error) -> Error {
+        match self.result.take() {
+            Some(Err(typed)) => {
+                self.result = Some(Err(Error::Io(io::Error::new(e.kind(), e.to_string()))));
+                typed
+            }
+            other => {
+                self.result = other;
+                Error::Io(e)
+            }
+        }
+    }
+
     fn take_result(&mut self) -> Result<Completion, Error> {
         self.result.take().unwrap_or(Err(Error::Closed(None)))
     }
@@ -268,17 +283,7 @@ impl<'a> DataReader<'a> {
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
-                    break Err(match self.t.result.take() {
-                        Some(Err(typed)) => {
-                            self.t.result =
-                                Some(Err(Error::Io(io::Error::new(e.kind(), e.to_string()))));
-                            typed
-                        }
-                        other => {
-                            self.t.result = other;
-                            Error::Io(e)
-                        }
-                    });
+                    break Err(self.t.typed_error(e));
                 }
             }
         };
@@ -435,17 +440,7 @@ impl<'a> DataWriter<'a> {
                 Err(e) => break Err(Error::Io(e)),
             };
             if let Err(e) = self.write_all(&buf[..n]) {
-                break Err(match self.t.result.take() {
-                    Some(Err(typed)) => {
-                        self.t.result =
-                            Some(Err(Error::Io(io::Error::new(e.kind(), e.to_string()))));
-                        typed
-                    }
-                    other => {
-                        self.t.result = other;
-                        Error::Io(e)
-                    }
-                });
+                break Err(self.t.typed_error(e));
             }
             copied += n as u64;
         };

@@ -326,6 +326,21 @@ impl<'a> Transfer<'a> {
         }
     }
 
+    /// The typed error behind a failed read or write, whose I/O error the caller got; the
+    /// I/O error is kept in its place for `finish`.
+    fn typed_error(&mut self, e: io::Error) -> Error {
+        match self.result.take() {
+            Some(Err(typed)) => {
+                self.result = Some(Err(Error::Io(e)));
+                typed
+            }
+            other => {
+                self.result = other;
+                Error::Io(e)
+            }
+        }
+    }
+
     fn take_result(&mut self) -> Result<Completion, Error> {
         self.result.take().unwrap_or(Err(Error::Closed(None)))
     }
@@ -489,16 +504,7 @@ impl<'a> DataReader<'a> {
 
     /// The typed error behind a failed read (kept for `finish` as an I/O error).
     fn typed_error(&mut self, e: io::Error) -> Error {
-        match self.t.result.take() {
-            Some(Err(typed)) => {
-                self.t.result = Some(Err(Error::Io(e)));
-                typed
-            }
-            other => {
-                self.t.result = other;
-                Error::Io(e)
-            }
-        }
+        self.t.typed_error(e)
     }
 }
 
@@ -578,16 +584,7 @@ impl<'a> DataWriter<'a> {
                 Err(e) => break Err(Error::Io(e)),
             };
             if let Err(e) = self.write_all(&buf[..n]).await {
-                break Err(match self.t.result.take() {
-                    Some(Err(typed)) => {
-                        self.t.result = Some(Err(Error::Io(e)));
-                        typed
-                    }
-                    other => {
-                        self.t.result = other;
-                        Error::Io(e)
-                    }
-                });
+                break Err(self.t.typed_error(e));
             }
             copied += n as u64;
         };
@@ -640,16 +637,7 @@ impl DataWriter<'_> {
                 Some(Ok(buf)) => buf,
             };
             if let Err(e) = self.write_all(&buf).await {
-                break Err(match self.t.result.take() {
-                    Some(Err(typed)) => {
-                        self.t.result = Some(Err(Error::Io(e)));
-                        typed
-                    }
-                    other => {
-                        self.t.result = other;
-                        Error::Io(e)
-                    }
-                });
+                break Err(self.t.typed_error(e));
             }
             copied += buf.len() as u64;
             let _ = empty_tx.try_send(buf);
