@@ -43,7 +43,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let bytes = match verb.as_str() {
         "get" => match rest.first().map(String::as_str) {
             None | Some("-") => ftp.retr_to(a, &mut std::io::sink())?,
-            Some(local) => ftp.retr_to(a, &mut File::create(local)?)?,
+            Some(local) => ftp.retr_to_path(a, local)?,
         },
         "put" => {
             let remote = rest.first().ok_or("put needs LOCAL REMOTE")?;

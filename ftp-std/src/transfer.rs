@@ -262,6 +262,14 @@ impl<'a> DataReader<'a> {
         Ok(copied)
     }
 
+    /// Writes the rest of the download into a local file, where its cursor is; returns
+    /// the bytes written. This is [`copy_to`](Self::copy_to) (a blocking client writes
+    /// each chunk in place); it exists so that code moves between this crate and
+    /// `ftp-tokio`, whose `copy_to_file` writes through a thread of its own.
+    pub fn copy_to_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
+        self.copy_to(file)
+    }
+
     /// Hands each chunk of the rest of the download to `each`, one socket read each, in
     /// the client's reused read buffer (`Config::socket_io_size` bytes).
     pub(crate) fn for_each_chunk(

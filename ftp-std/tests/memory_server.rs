@@ -443,7 +443,7 @@ fn stor_file_uploads_a_local_file_plain_and_tls() {
     let data = content(9 << 20, 9);
     std::fs::write(&path, &data).expect("write the local file");
 
-    // Plain: sendfile on Linux, in chunks, with progress reported.
+    // Plain, in chunks, with progress reported.
     let server = MemoryServer::start();
     let mut ftp = Client::connect(&server.addr().to_string(), Config::new()).expect("connect");
     ftp.login("user", "pass").expect("login");
@@ -458,7 +458,7 @@ fn stor_file_uploads_a_local_file_plain_and_tls() {
     assert_eq!(server.fs().get("/up.bin").as_deref(), Some(&data[..]));
     assert_eq!(*seen.lock().unwrap(), data.len() as u64);
 
-    // TLS: the same call, through the buffer.
+    // TLS: the same call.
     let pki = TestPki::new();
     let tls_server = MemoryServer::builder()
         .tls(pki.server_config(Leaf::Valid))
@@ -476,6 +476,38 @@ fn stor_file_uploads_a_local_file_plain_and_tls() {
     );
     assert_eq!(tls_server.fs().get("/up.bin").as_deref(), Some(&data[..]));
     std::fs::remove_file(&path).expect("remove the local file");
+}
+
+#[test]
+fn copy_to_file_writes_where_the_cursor_is_and_reports_local_errors() {
+    let dir = ftp_test_server::tree::temp_dir("copy-to-file");
+    let data = content(3 << 20, 17);
+    let server = MemoryServer::start();
+    server.fs().put("/down.bin", data.clone());
+    let mut ftp = Client::connect(&server.addr().to_string(), Config::new()).expect("connect");
+    ftp.login("user", "pass").expect("login");
+    let path = dir.join("down.bin");
+    let mut file = std::fs::File::create(&path).expect("create");
+    std::io::Write::write_all(&mut file, b"head").expect("write the head");
+    let mut reader = ftp.retr("down.bin").expect("retr");
+    assert_eq!(
+        reader.copy_to_file(&mut file).expect("copy_to_file"),
+        data.len() as u64
+    );
+    reader.finish().expect("finish");
+    let back = std::fs::read(&path).expect("the local file");
+    assert!(back.starts_with(b"head") && back[4..] == data[..]);
+
+    // A file opened for reading only: the local error, and the session goes on.
+    let mut read_only = std::fs::File::open(&path).expect("open");
+    let mut reader = ftp.retr("down.bin").expect("retr");
+    match reader.copy_to_file(&mut read_only) {
+        Err(ftp_std::Error::Io(_)) => {}
+        other => panic!("writing a read-only file: {other:?}"),
+    }
+    drop(reader);
+    assert_eq!(ftp.size("down.bin").expect("size"), data.len() as u64);
+    std::fs::remove_dir_all(&dir).expect("remove the folder");
 }
 
 #[test]

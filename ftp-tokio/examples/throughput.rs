@@ -56,10 +56,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
     let bytes = match verb.as_str() {
         "get" => match rest.first().map(String::as_str) {
             None | Some("-") => ftp.retr_to(a, &mut tokio::io::sink()).await?,
-            Some(local) => {
-                let mut file = tokio::fs::File::create(local).await?;
-                ftp.retr_to(a, &mut file).await?
-            }
+            Some(local) => ftp.retr_to_path(a, local).await?,
         },
         "put" => {
             let remote = rest.first().ok_or("put needs LOCAL REMOTE")?;

@@ -288,8 +288,8 @@ impl Client {
     /// the bytes written. A download of up to 64 KiB is written with one trip through
     /// tokio's blocking pool once it is complete (`tokio::fs` costs a trip to create the
     /// file and one for each write, which made many small files about 20 % slower than
-    /// with `ftp-std`); a larger one streams into a `tokio::fs::File` as
-    /// [`retr_to`](Self::retr_to) does.
+    /// with `ftp-std`); a larger one streams into the file through one blocking writer
+    /// thread, as [`DataReader::copy_to_file`](crate::DataReader::copy_to_file) does.
     ///
     /// On an error the local file may be missing or hold part of the download.
     /// Cancellation: as [`retr_to`](Self::retr_to).
@@ -311,12 +311,13 @@ impl Client {
                 .map_err(io::Error::other)??;
             return Ok(n);
         }
-        let mut file = tokio::fs::File::create(local).await?;
-        file.write_all(&head).await?;
-        let n = reader.copy_to(&mut file).await?;
+        let local = local.to_owned();
+        let file = tokio::task::spawn_blocking(move || std::fs::File::create(local))
+            .await
+            .map_err(io::Error::other)??;
+        let n = reader.copy_into_file(file, head).await?;
         reader.finish().await?;
-        file.flush().await?;
-        Ok(head.len() as u64 + n)
+        Ok(n)
     }
 
     /// Uploads a file: returns a writer. Write the content, then

@@ -65,7 +65,7 @@
 //! |---|---|
 //! | a simple command (`cwd`, `size`, `noop`, `login`, `sendcmd`, …) | it completes in the background: the next call reads and discards its reply first |
 //! | a transfer call before it returned its stream (`retr`, `stor`, `list`, `nlst`, `mlsd`, `transfercmd`, …) or a convenience transfer (`retr_to`, `stor_from`, `stor_file`, `retr_lines`, …) | the transfer is aborted: dequeued if not started, else the data connection is closed and ABOR goes out with the next call, which settles the abort's replies first |
-//! | a [`DataReader`] / [`DataWriter`] before its end (or its `copy_to` / `copy_from` / `copy_from_file` / write future) | the same abort |
+//! | a [`DataReader`] / [`DataWriter`] before its end (or its `copy_to` / `copy_to_file` / `copy_from` / `copy_from_file` / write future) | the same abort (what `copy_to_file` already handed to its writer thread is still written) |
 //! | `DataReader::finish` | the same abort if data was still moving; nothing if it was done |
 //! | `DataWriter::finish` once the shutdown began | the upload ends in the background (close_notify, FIN, the 226); its result is discarded |
 //! | `abort` | the abort finishes with the next call |

@@ -54,10 +54,11 @@ impl Rng {
     }
 }
 
-const STEPS: u32 = 9;
+const STEPS: u32 = 10;
 
 /// One user action; each leaves the working directory at `/` and `ref` untouched.
-/// Step 8 uploads `local` (a file holding `data`) with `stor_file`.
+/// Step 8 uploads `local` (a file holding `data`) with `stor_file`; step 9 downloads
+/// `ref` next to it with `retr_to_path` (through the blocking writer thread).
 async fn step(
     ftp: &mut Client,
     which: u32,
@@ -97,6 +98,14 @@ async fn step(
         8 => {
             let mut file = std::fs::File::open(local)?;
             ftp.stor_file("up", &mut file).await?;
+        }
+        9 => {
+            let down = local.with_extension("down");
+            ftp.retr_to_path("ref", &down).await?;
+            assert!(
+                std::fs::read(&down)? == reference,
+                "a completed download is complete"
+            );
         }
         _ => {
             let mut reader = ftp.retr("ref").await?;
@@ -183,6 +192,7 @@ async fn cancel_everywhere(server: &MemoryServer, config: Config, address: Strin
     }
     ftp.quit().await.expect("quit");
     std::fs::remove_file(&local).expect("remove the local file");
+    let _ = std::fs::remove_file(local.with_extension("down"));
 }
 
 #[tokio::test]

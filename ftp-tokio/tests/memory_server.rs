@@ -563,7 +563,7 @@ async fn stor_file_uploads_a_local_file_plain_and_tls() {
     let data = content(9 << 20, 11);
     std::fs::write(&path, &data).expect("write the local file");
 
-    // Plain: sendfile on Linux, in chunks, with progress reported.
+    // Plain, read by a blocking thread in chunks, with progress reported.
     let server = MemoryServer::start();
     let mut ftp = Client::connect(&server.addr().to_string(), Config::new())
         .await
@@ -582,7 +582,7 @@ async fn stor_file_uploads_a_local_file_plain_and_tls() {
     // The session goes on.
     ftp.noop().await.expect("noop");
 
-    // TLS: the same call, through tokio::fs and the buffer.
+    // TLS: the same call.
     let pki = TestPki::new();
     let tls_server = MemoryServer::builder()
         .tls(pki.server_config(Leaf::Valid))
@@ -602,6 +602,84 @@ async fn stor_file_uploads_a_local_file_plain_and_tls() {
     );
     assert_eq!(tls_server.fs().get("/up.bin").as_deref(), Some(&data[..]));
     std::fs::remove_file(&path).expect("remove the local file");
+}
+
+#[tokio::test]
+async fn copy_to_file_writes_a_local_file_plain_and_tls() {
+    let dir = ftp_test_server::tree::temp_dir("copy-to-file");
+    let data = content(9 << 20, 13);
+
+    // Plain: after what the file already holds (the bytes go where its cursor is), with
+    // progress reported.
+    let server = MemoryServer::start();
+    let mut ftp = Client::connect(&server.addr().to_string(), Config::new())
+        .await
+        .expect("connect");
+    ftp.login("user", "pass").await.expect("login");
+    ftp.stor_from("down.bin", &mut &data[..])
+        .await
+        .expect("stor");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(0u64));
+    let sink = seen.clone();
+    ftp.set_progress(Some(Box::new(move |p| *sink.lock().unwrap() = p.bytes)));
+    let path = dir.join("down.bin");
+    let mut file = std::fs::File::create(&path).expect("create");
+    std::io::Write::write_all(&mut file, b"head").expect("write the head");
+    let mut reader = ftp.retr("down.bin").await.expect("retr");
+    assert_eq!(
+        reader.copy_to_file(&mut file).await.expect("copy_to_file"),
+        data.len() as u64
+    );
+    reader.finish().await.expect("finish");
+    let back = std::fs::read(&path).expect("the local file");
+    assert!(
+        back.len() == data.len() + 4 && back.starts_with(b"head") && back[4..] == data[..],
+        "the local file differs"
+    );
+    assert_eq!(*seen.lock().unwrap(), data.len() as u64);
+
+    // A file that cannot be written: the error is the local one, and the session goes
+    // on once the download is dropped (ABOR).
+    let read_only = std::fs::File::open(&path).expect("open");
+    let mut reader = ftp.retr("down.bin").await.expect("retr");
+    match reader
+        .copy_to_file(&mut read_only.try_clone().unwrap())
+        .await
+    {
+        Err(ftp_tokio::Error::Io(_)) => {}
+        other => panic!("writing a read-only file: {other:?}"),
+    }
+    drop(reader);
+    let mut again = Vec::new();
+    ftp.retr_to("down.bin", &mut again)
+        .await
+        .expect("retr after");
+    assert!(again == data, "the download after the failed one differs");
+
+    // TLS, through retr_to_path.
+    let pki = TestPki::new();
+    let tls_server = MemoryServer::builder()
+        .tls(pki.server_config(Leaf::Valid))
+        .require_session_reuse(true)
+        .start()
+        .expect("server");
+    let address = format!("localhost:{}", tls_server.addr().port());
+    let config = Config::new().explicit_tls(tls_config(&pki));
+    let mut ftps = Client::connect(&address, config).await.expect("connect");
+    ftps.login("user", "pass").await.expect("login");
+    ftps.stor_from("down.bin", &mut &data[..])
+        .await
+        .expect("stor");
+    let tls_path = dir.join("tls.bin");
+    assert_eq!(
+        ftps.retr_to_path("down.bin", &tls_path)
+            .await
+            .expect("retr_to_path"),
+        data.len() as u64
+    );
+    assert!(std::fs::read(&tls_path).expect("the local file") == data);
+    ftps.quit().await.expect("quit");
+    std::fs::remove_dir_all(&dir).expect("remove the folder");
 }
 
 #[tokio::test]
