@@ -934,10 +934,7 @@ fn get(ftp: &mut Client, path: &[u8], local: Option<&Path>, resume: bool) -> Res
         } else {
             File::create(&local).doing(open)?
         };
-        let n = reader.copy_to(&mut file).doing(doing)?;
-        file.flush()
-            .doing(|| format!("writing {}", local.display()))?;
-        n
+        reader.copy_to_file(&mut file).doing(doing)?
     };
     reader.finish().doing(doing)?;
     ftp.set_progress(None);

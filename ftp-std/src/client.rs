@@ -212,14 +212,18 @@ impl Client {
     }
 
     /// Downloads a file into the local file `local` (created, or emptied first); returns
-    /// the bytes written. On an error the local file may hold part of the download.
+    /// the bytes written, through [`DataReader::copy_to_file`](crate::DataReader::copy_to_file) (a writer thread for
+    /// anything past 64 KiB). On an error the local file may hold part of the download.
     pub fn retr_to_path(
         &mut self,
         path: impl AsRef<[u8]>,
         local: impl AsRef<std::path::Path>,
     ) -> Result<u64, Error> {
         let mut file = std::fs::File::create(local)?;
-        self.retr_to(path, &mut file)
+        let mut reader = self.retr(path)?;
+        let n = reader.copy_to_file(&mut file)?;
+        reader.finish()?;
+        Ok(n)
     }
 
     /// Uploads a file: returns a writer. Write the content, then

@@ -507,6 +507,17 @@ fn copy_to_file_writes_where_the_cursor_is_and_reports_local_errors() {
     }
     drop(reader);
     assert_eq!(ftp.size("down.bin").expect("size"), data.len() as u64);
+    // The same for a small file (written in place, not by the writer thread).
+    server.fs().put("/small.bin", data[..1000].to_vec());
+    let mut reader = ftp.retr("small.bin").expect("retr");
+    match reader.copy_to_file(&mut read_only) {
+        Err(ftp_std::Error::Io(_)) => {}
+        other => panic!("writing a small download to a read-only file: {other:?}"),
+    }
+    drop(reader);
+    let mut back = Vec::new();
+    ftp.retr_to("small.bin", &mut back).expect("retr after");
+    assert_eq!(back, data[..1000]);
     std::fs::remove_dir_all(&dir).expect("remove the folder");
 }
 

@@ -17,8 +17,10 @@
 //! for entry in ftp.list(None).await?.entries {
 //!     println!("{:>10} {}", entry.size.unwrap_or(0), String::from_utf8_lossy(&entry.name));
 //! }
-//! let mut readme = Vec::new(); // any `AsyncWrite`: a `tokio::fs::File`, a socket, …
+//! let mut readme = Vec::new(); // any `AsyncWrite`: a buffer, a socket, …
 //! ftp.retr_to("README", &mut readme).await?;
+//! // To a local file: written by a blocking thread of its own, faster than `tokio::fs`.
+//! ftp.retr_to_path("README", "/tmp/README").await?;
 //! ftp.quit().await?;
 //! # Ok(())
 //! # }
