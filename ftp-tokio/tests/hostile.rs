@@ -7,10 +7,16 @@ use ftp_test_server::{Server, TestPki};
 use ftp_tokio::{Client, Error};
 use tokio::io::AsyncReadExt;
 
-/// Runs one scenario; returns a description of what went wrong, if anything.
-async fn run(scenario: Scenario) -> Result<(), String> {
+/// Runs one scenario; a download goes to a local file with `retr_to_path` when
+/// `to_path` (its writer thread past 64 KiB), else through `read_to_end`.
+async fn run(scenario: Scenario, to_path: bool) -> Result<(), String> {
     let name = scenario.name;
     let mut server = Server::start(scenario.script);
+    let local = std::env::temp_dir().join(format!(
+        "ftp-rs-hostile-{}-{}",
+        std::process::id(),
+        server.addr().port()
+    ));
     let address = if scenario.use_host_name {
         format!("localhost:{}", server.addr().port())
     } else {
@@ -27,6 +33,10 @@ async fn run(scenario: Scenario) -> Result<(), String> {
             Step::Noop => {
                 ftp.noop().await?;
                 None
+            }
+            Step::Retr(path) if to_path => {
+                ftp.retr_to_path(path, &local).await?;
+                Some(std::fs::read(&local)?)
             }
             Step::Retr(path) => {
                 let mut reader = ftp.retr(path).await?;
@@ -74,6 +84,7 @@ async fn run(scenario: Scenario) -> Result<(), String> {
         }
         (Expect::Err { what, .. }, Ok(_)) => Err(format!("expected {what}, got success")),
     };
+    let _ = std::fs::remove_file(&local);
     check.map_err(|e| format!("{name}: {e}"))?;
     // The session's state afterwards. A failed call hands back no client; the state is
     // then checked on the script's side (a usable session's NOOP must have arrived).
@@ -117,18 +128,27 @@ async fn hostile_catalogue() {
     let only = std::env::var("FTP_SCENARIO").ok();
     let pki = TestPki::new();
     let mut failures = Vec::new();
-    let scenarios = catalogue(&pki);
+    // Every download scenario runs twice: read through the stream, and into a file.
+    let into_files = catalogue(&pki)
+        .into_iter()
+        .filter(|s| matches!(s.step, Step::Retr(_)))
+        .map(|s| (s, true));
+    let scenarios: Vec<_> = catalogue(&pki)
+        .into_iter()
+        .map(|s| (s, false))
+        .chain(into_files)
+        .collect();
     let total = scenarios.len();
-    for scenario in scenarios {
+    for (scenario, to_path) in scenarios {
         let name = scenario.name;
         if only.as_deref().is_some_and(|o| !name.contains(o)) {
             continue;
         }
         let started = std::time::Instant::now();
-        let result = run(scenario).await;
+        let result = run(scenario, to_path).await;
         println!(
             "{:<70} {} ({:.1?})",
-            name,
+            format!("{name}{}", if to_path { " (retr_to_path)" } else { "" }),
             if result.is_ok() { "ok" } else { "FAILED" },
             started.elapsed()
         );
