@@ -212,8 +212,10 @@ impl Client {
     }
 
     /// Downloads a file into the local file `local` (created, or emptied first); returns
-    /// the bytes written, through [`DataReader::copy_to_file`](crate::DataReader::copy_to_file) (a writer thread for
-    /// anything past 64 KiB). On an error the local file may hold part of the download.
+    /// the bytes written, through
+    /// [`DataReader::copy_to_file`](crate::DataReader::copy_to_file) (a writer thread
+    /// for anything past 64 KiB). On an error the local file may hold part of the
+    /// download.
     pub fn retr_to_path(
         &mut self,
         path: impl AsRef<[u8]>,

@@ -268,9 +268,11 @@ impl<'a> DataReader<'a> {
     /// Up to 64 KiB (a small file) is written in place. Past that, a scoped thread
     /// writes the file while this one keeps reading the data connection, up to eight
     /// chunks of `Config::socket_io_size` ahead (buffers recycled): the socket and the
-    /// file no longer wait for each other. A 512 MiB download to a tmpfs file went from 0.62 s to 0.41 s against
-    /// vsftpd here, and from 0.67 s to 0.49 s against pyftpdlib (medians of 6; the same
-    /// design as `ftp-tokio`'s; BENCHMARKS.md, issue #8).
+    /// file no longer wait for each other. A 512 MiB download to a tmpfs file went from
+    /// 0.62 s to 0.41 s against vsftpd here, and from 0.67 s to 0.49 s against pyftpdlib
+    /// (medians of 6; the same design as `ftp-tokio`'s; BENCHMARKS.md, issue #8). If the
+    /// thread cannot be started, that is an `Error::Io` and the download is left to be
+    /// aborted, as on any error.
     pub fn copy_to_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
         const IN_PLACE: usize = 64 * 1024;
         let size = self.t.client.driver.config.get_socket_io_size();
@@ -298,13 +300,15 @@ impl<'a> DataReader<'a> {
         // Written buffers come back (no allocation per read once warm).
         let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(WRITE_AHEAD + 2);
         std::thread::scope(|scope| {
-            let writer = scope.spawn(move || -> io::Result<()> {
-                for buf in full_rx {
-                    file.write_all(&buf)?;
-                    let _ = empty_tx.try_send(buf);
-                }
-                Ok(())
-            });
+            let writer = std::thread::Builder::new()
+                .name("ftp-std file writer".into())
+                .spawn_scoped(scope, move || -> io::Result<()> {
+                    for buf in full_rx {
+                        file.write_all(&buf)?;
+                        let _ = empty_tx.try_send(buf);
+                    }
+                    Ok(())
+                })?;
             let mut copied = head.len() as u64;
             let mut next = Some(head);
             let result = loop {
@@ -436,7 +440,7 @@ impl Read for DataReader<'_> {
     }
 }
 
-/// How many socket reads [`DataReader::copy_to_file`] may be ahead of the file's writes.
+/// How many chunks [`DataReader::copy_to_file`] may read ahead of the file's writes.
 const WRITE_AHEAD: usize = 8;
 
 impl Drop for DataReader<'_> {
