@@ -338,8 +338,9 @@ macro_rules! client_commands {
 /// `remote_commands!(async)`. The block's type must have `fn client(&mut self) -> &mut
 /// Client` and a `buffer: Vec<u8>` field; the adapter module must have `open_at(&Path,
 /// offset, cut) -> Result<File, Error>` (its file type, positioned at `offset`, cut there
-/// if `cut`), a `Metered { inner, meter }` sink that counts into the
-/// [`Meter`](crate::jobs::Meter), and its write traits in scope. The adapter writes
+/// if `cut`; for segments), a `Metered { inner, meter }` sink that counts into the
+/// [`Meter`](crate::jobs::Meter), and its write traits in scope; its `DataReader` must
+/// have `copy_to_file_counting(&mut std::fs::File, FnMut(u64))` (whole files). The adapter writes
 /// `home`, `recover`, `run_blocking` and `pause` itself (session and runtime).
 #[macro_export]
 macro_rules! remote_commands {
@@ -465,16 +466,20 @@ macro_rules! remote_commands {
             async move {
                 let mut buffer = ::core::mem::take(&mut self.buffer);
                 let result = async {
-                    let file = open_at(local, offset, end.is_none())$($wait)*;
-                    let mut sink = Metered { inner: file, meter };
-                    let mut reader = self.client().retr_from(remote, offset)$($wait)*;
                     let Some(end) = end else {
-                        reader.copy_to(&mut sink)$($wait)*;
+                        // The whole file: through the reader's own file writer thread.
+                        let path = local.to_owned();
+                        let mut file = self
+                            .run_blocking(move || $crate::jobs::open_local_at(&path, offset, true))
+                            .await?;
+                        let mut reader = self.client().retr_from(remote, offset)$($wait)*;
+                        reader.copy_to_file_counting(&mut file, |n| meter.add(n))$($wait)*;
                         reader.finish()$($wait)*;
-                        // Written through (tokio writes files from its blocking pool).
-                        sink.flush()$($wait)*;
                         return Ok(());
                     };
+                    let file = open_at(local, offset, false)$($wait)*;
+                    let mut sink = Metered { inner: file, meter };
+                    let mut reader = self.client().retr_from(remote, offset)$($wait)*;
                     buffer.resize(256 * 1024, 0);
                     let mut left = end.saturating_sub(offset);
                     let mut ended_early = false;

@@ -793,6 +793,24 @@ async fn back_off<R: Remote>(
     }
 }
 
+/// Opens (creating it) the local file a download writes into, positioned at `offset`;
+/// with `cut`, it is first cut there (a whole-file download that resumes), else kept (a
+/// segment of a file other workers write too). Blocking: an async adapter runs it
+/// through [`Remote::run_blocking`].
+pub fn open_local_at(local: &Path, offset: u64, cut: bool) -> std::io::Result<fs::File> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(local)?;
+    if cut {
+        file.set_len(offset)?;
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    Ok(file)
+}
+
 /// A local file's digest (CRC-32 as four bytes, big-endian).
 fn digest_file(path: &Path, kind: crate::hash::Digest) -> Result<Vec<u8>, Error> {
     use crate::hash::Digest;

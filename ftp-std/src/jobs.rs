@@ -12,9 +12,9 @@
 //! # Ok::<(), ftp_std::Error>(())
 //! ```
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::future::Future;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -141,16 +141,7 @@ impl<W: Write> Write for Metered<'_, '_, W> {
 }
 
 fn open_at(local: &Path, offset: u64, cut: bool) -> Result<File, Error> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(local)?;
-    if cut {
-        file.set_len(offset)?;
-    }
-    file.seek(SeekFrom::Start(offset))?;
-    Ok(file)
+    Ok(ftp_core::jobs::open_local_at(local, offset, cut)?)
 }
 
 impl Remote for PooledClient<'_> {

@@ -274,6 +274,16 @@ impl<'a> DataReader<'a> {
     /// thread cannot be started, that is an `Error::Io` and the download is left to be
     /// aborted, as on any error.
     pub fn copy_to_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
+        self.copy_to_file_counting(file, |_| {})
+    }
+
+    /// [`copy_to_file`](Self::copy_to_file), telling `count` each amount handed to the
+    /// file (the jobs' meter).
+    pub(crate) fn copy_to_file_counting(
+        &mut self,
+        file: &mut std::fs::File,
+        mut count: impl FnMut(u64),
+    ) -> Result<u64, Error> {
         const IN_PLACE: usize = 64 * 1024;
         let size = self.t.client.driver.config.get_socket_io_size();
         // The head goes through the client's reused read buffer.
@@ -281,12 +291,19 @@ impl<'a> DataReader<'a> {
         if buf.len() < IN_PLACE {
             buf.resize(IN_PLACE, 0);
         }
-        // `Some`: the download is over (all of it read, or failed).
-        let (filled, over) = match self.fill(&mut buf[..IN_PLACE]) {
-            Ok(n) if n < IN_PLACE => (n, Some(file.write_all(&buf[..n]).map_err(Error::Io))),
-            Ok(n) => (n, None),
-            Err(e) => (0, Some(Err(e))),
-        };
+        let (filled, failed) = self.fill(&mut buf[..IN_PLACE]);
+        // All of it, or what came before an error: written here (a retry resumes after
+        // what the file holds).
+        let over = (failed.is_some() || filled < IN_PLACE).then(|| {
+            let written = file.write_all(&buf[..filled]);
+            if written.is_ok() {
+                count(filled as u64);
+            }
+            match failed {
+                Some(e) => Err(e),
+                None => written.map(|()| filled as u64).map_err(Error::Io),
+            }
+        });
         let head = if over.is_none() {
             buf[..filled].to_vec()
         } else {
@@ -294,7 +311,7 @@ impl<'a> DataReader<'a> {
         };
         self.t.client.read_buffer = buf;
         if let Some(over) = over {
-            return over.map(|()| filled as u64);
+            return over;
         }
         let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(WRITE_AHEAD);
         // Written buffers come back (no allocation per read once warm).
@@ -309,52 +326,63 @@ impl<'a> DataReader<'a> {
                     }
                     Ok(())
                 })?;
-            let mut copied = head.len() as u64;
+            let mut copied = 0;
             let mut next = Some(head);
-            let result = loop {
+            let mut failed = None;
+            loop {
                 let buf = match next.take() {
                     Some(buf) => buf,
                     None => {
                         let mut buf = empty_rx.try_recv().unwrap_or_default();
                         buf.resize(size, 0);
-                        match self.fill(&mut buf) {
-                            Ok(0) => break Ok(()),
-                            Ok(n) => buf.truncate(n),
-                            Err(e) => break Err(e),
-                        }
-                        copied += buf.len() as u64;
+                        let (n, error) = self.fill(&mut buf);
+                        buf.truncate(n);
+                        failed = error;
                         buf
                     }
                 };
+                if buf.is_empty() {
+                    break;
+                }
+                let n = buf.len() as u64;
+                // What came before a read error is written too.
                 if full_tx.send(buf).is_err() {
                     // The writer stopped: its error is below.
-                    break Ok(());
+                    break;
                 }
-            };
+                copied += n;
+                count(n);
+                if failed.is_some() {
+                    break;
+                }
+            }
             drop(full_tx);
             let written = match writer.join() {
                 Ok(written) => written,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
-            result?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
             written?;
             Ok(copied)
         })
     }
 
-    /// Reads until `buf` is full or the download ends; returns how much it holds. A TLS
-    /// read gives one record (16 KiB): whole chunks keep the writer's wake-ups few.
-    fn fill(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+    /// Reads until `buf` is full, the download ends or a read fails; returns how much
+    /// it holds, and the error. A TLS read gives one record (16 KiB): whole chunks keep
+    /// the writer's wake-ups few.
+    fn fill(&mut self, buf: &mut [u8]) -> (usize, Option<Error>) {
         let mut filled = 0;
         while filled < buf.len() {
             match self.read(&mut buf[filled..]) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(self.t.typed_error(e)),
+                Err(e) => return (filled, Some(self.t.typed_error(e))),
             }
         }
-        Ok(filled)
+        (filled, None)
     }
 
     /// Hands each chunk of the rest of the download to `each`, one socket read each, in

@@ -315,7 +315,7 @@ impl Client {
         let file = tokio::task::spawn_blocking(move || std::fs::File::create(local))
             .await
             .map_err(io::Error::other)??;
-        let n = reader.copy_into_file(file, head).await?;
+        let n = reader.copy_into_file(file, head, |_| {}).await?;
         reader.finish().await?;
         Ok(n)
     }

@@ -14,7 +14,6 @@
 //! ```
 
 use std::future::Future;
-use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -27,7 +26,7 @@ pub use ftp_core::jobs::{
 };
 pub use ftp_core::mirror::{Action, Filter, MirrorOptions, Plan};
 pub use ftp_core::retry::RetryPolicy;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use crate::pool::PooledClient;
@@ -128,17 +127,12 @@ impl<W: AsyncWrite + Unpin> AsyncWrite for Metered<'_, '_, W> {
 }
 
 async fn open_at(local: &Path, offset: u64, cut: bool) -> Result<tokio::fs::File, Error> {
-    let mut file = tokio::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(local)
-        .await?;
-    if cut {
-        file.set_len(offset).await?;
-    }
-    file.seek(SeekFrom::Start(offset)).await?;
-    Ok(file)
+    let local = local.to_owned();
+    let file =
+        tokio::task::spawn_blocking(move || ftp_core::jobs::open_local_at(&local, offset, cut))
+            .await
+            .map_err(std::io::Error::other)??;
+    Ok(tokio::fs::File::from_std(file))
 }
 
 impl Remote for PooledClient {

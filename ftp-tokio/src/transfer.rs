@@ -475,7 +475,19 @@ impl<'a> DataReader<'a> {
     /// queue: what was already handed to it is still written, and the download is
     /// aborted as on any drop.
     pub async fn copy_to_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
-        self.copy_into_file(file.try_clone()?, Vec::new()).await
+        self.copy_into_file(file.try_clone()?, Vec::new(), |_| {})
+            .await
+    }
+
+    /// [`copy_to_file`](Self::copy_to_file), telling `count` each amount handed to the
+    /// writer (the jobs' meter).
+    pub(crate) async fn copy_to_file_counting(
+        &mut self,
+        file: &mut std::fs::File,
+        count: impl FnMut(u64),
+    ) -> Result<u64, Error> {
+        self.copy_into_file(file.try_clone()?, Vec::new(), count)
+            .await
     }
 
     /// [`copy_to_file`](Self::copy_to_file) after writing `head`, the bytes already read
@@ -484,6 +496,7 @@ impl<'a> DataReader<'a> {
         &mut self,
         mut file: std::fs::File,
         head: Vec<u8>,
+        mut count: impl FnMut(u64),
     ) -> Result<u64, Error> {
         use std::io::Write;
         const AHEAD: usize = 4;
@@ -514,11 +527,13 @@ impl<'a> DataReader<'a> {
                     buf
                 }
             };
-            copied += buf.len() as u64;
+            let n = buf.len() as u64;
             if full_tx.send(buf).await.is_err() {
                 // The writer stopped: its error is below.
                 break Ok(());
             }
+            copied += n;
+            count(n);
         };
         drop(full_tx);
         let written = writer.await.map_err(io::Error::other).and_then(|r| r);
@@ -539,7 +554,9 @@ impl<'a> DataReader<'a> {
                 match self.t.poll_read(cx, &mut read, usize::MAX) {
                     Poll::Ready(Ok(())) if read.filled().is_empty() => break,
                     Poll::Ready(Ok(())) => filled += read.filled().len(),
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    // What came before goes first; the next read gives the error again.
+                    Poll::Ready(Err(e)) if filled == 0 => return Poll::Ready(Err(e)),
+                    Poll::Ready(Err(_)) => break,
                     Poll::Pending if filled == 0 => return Poll::Pending,
                     Poll::Pending => break,
                 }
