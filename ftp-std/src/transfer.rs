@@ -272,7 +272,8 @@ impl<'a> DataReader<'a> {
     /// 0.62 s to 0.41 s against vsftpd here, and from 0.67 s to 0.49 s against pyftpdlib
     /// (medians of 6; the same design as `ftp-tokio`'s; BENCHMARKS.md, issue #8). If the
     /// thread cannot be started, that is an `Error::Io` and the download is left to be
-    /// aborted, as on any error.
+    /// aborted, as on any error. On a read error, what arrived before it is written
+    /// first, so a resumed download can start after what the file holds.
     pub fn copy_to_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
         self.copy_to_file_counting(file, |_| {})
     }
