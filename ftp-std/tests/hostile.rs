@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use ftp_std::{Client, Error};
-use ftp_test_server::hostile::{After, Expect, Scenario, Step, catalogue};
+use ftp_test_server::hostile::{After, Expect, Scenario, Step, runs};
 use ftp_test_server::{Server, TestPki};
 
 /// Runs one scenario; a download goes to a local file with `retr_to_path` when
@@ -126,16 +126,7 @@ fn hostile_catalogue() {
     let only = std::env::var("FTP_SCENARIO").ok();
     let pki = TestPki::new();
     let mut failures = Vec::new();
-    // Every download scenario runs twice: read through the stream, and into a file.
-    let into_files = catalogue(&pki)
-        .into_iter()
-        .filter(|s| matches!(s.step, Step::Retr(_)))
-        .map(|s| (s, true));
-    let scenarios: Vec<_> = catalogue(&pki)
-        .into_iter()
-        .map(|s| (s, false))
-        .chain(into_files)
-        .collect();
+    let scenarios = runs(&pki);
     let total = scenarios.len();
     for (scenario, to_path) in scenarios {
         let name = scenario.name;

@@ -2,7 +2,7 @@
 //! each scenario must end in its expected result or error kind, within its timeouts, and
 //! leave the session usable or closed as the scenario says.
 
-use ftp_test_server::hostile::{After, Expect, Scenario, Step, catalogue};
+use ftp_test_server::hostile::{After, Expect, Scenario, Step, runs};
 use ftp_test_server::{Server, TestPki};
 use ftp_tokio::{Client, Error};
 use tokio::io::AsyncReadExt;
@@ -128,16 +128,7 @@ async fn hostile_catalogue() {
     let only = std::env::var("FTP_SCENARIO").ok();
     let pki = TestPki::new();
     let mut failures = Vec::new();
-    // Every download scenario runs twice: read through the stream, and into a file.
-    let into_files = catalogue(&pki)
-        .into_iter()
-        .filter(|s| matches!(s.step, Step::Retr(_)))
-        .map(|s| (s, true));
-    let scenarios: Vec<_> = catalogue(&pki)
-        .into_iter()
-        .map(|s| (s, false))
-        .chain(into_files)
-        .collect();
+    let scenarios = runs(&pki);
     let total = scenarios.len();
     for (scenario, to_path) in scenarios {
         let name = scenario.name;

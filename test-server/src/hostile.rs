@@ -156,6 +156,21 @@ fn is_timeout(e: &Error, which: Timeout) -> bool {
     matches!(e, Error::Timeout(t) if *t == which)
 }
 
+/// What an adapter's test runs: the whole [`catalogue`], then every download scenario
+/// again, marked `true`: that run downloads into a local file (`retr_to_path`, whose
+/// writer thread must pass every failure on the same way).
+pub fn runs(pki: &TestPki) -> Vec<(Scenario, bool)> {
+    let into_files = catalogue(pki)
+        .into_iter()
+        .filter(|s| matches!(s.step, Step::Retr(_)))
+        .map(|s| (s, true));
+    catalogue(pki)
+        .into_iter()
+        .map(|s| (s, false))
+        .chain(into_files)
+        .collect()
+}
+
 /// The whole catalogue. `pki` makes the certificates of the TLS scenarios.
 pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
     let file = content(300_000);
