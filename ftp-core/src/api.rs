@@ -340,8 +340,9 @@ macro_rules! client_commands {
 /// offset, cut) -> Result<File, Error>` (its file type, positioned at `offset`, cut there
 /// if `cut`; for segments), a `Metered { inner, meter }` sink that counts into the
 /// [`Meter`](crate::jobs::Meter), and its write traits in scope; its `DataReader` must
-/// have `copy_to_file_counting(&mut std::fs::File, FnMut(u64))` (whole files). The adapter writes
-/// `home`, `recover`, `run_blocking` and `pause` itself (session and runtime).
+/// have `copy_to_file_counting(&mut std::fs::File, FnMut(u64))` (whole files). The
+/// adapter writes `home`, `recover`, `run_blocking` and `pause` itself (session and
+/// runtime).
 #[macro_export]
 macro_rules! remote_commands {
     (blocking) => {
