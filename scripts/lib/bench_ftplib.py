@@ -44,18 +44,31 @@ def connect(host, port, user, password):
 
 
 def get(ftp, remote, local):
+    """Downloads `remote`; returns the bytes received."""
+    got = [0]
     if local == "-":
-        ftp.retrbinary("RETR " + remote, lambda b: None, blocksize=BLOCK)
+
+        def discard(block):
+            got[0] += len(block)
+
+        ftp.retrbinary("RETR " + remote, discard, blocksize=BLOCK)
     else:
         with open(local, "wb") as f:
-            ftp.retrbinary("RETR " + remote, f.write, blocksize=BLOCK)
+
+            def write(block):
+                got[0] += len(block)
+                f.write(block)
+
+            ftp.retrbinary("RETR " + remote, write, blocksize=BLOCK)
+    return got[0]
 
 
 def main():
     host, port, user, password, verb, a, b = sys.argv[1:8]
     ftp = connect(host, int(port), user, password)
     if verb == "get":
-        get(ftp, a, b)
+        # What the harness checks a discarded download by.
+        print("get %d bytes" % get(ftp, a, b), file=sys.stderr)
     elif verb == "put":
         with open(a, "rb") as f:
             ftp.storbinary("STOR " + b, f, blocksize=BLOCK)
