@@ -225,12 +225,7 @@ fn ipv6_session() {
 #[test]
 fn explicit_tls_session_resumes_data_connections() {
     let pki = TestPki::new();
-    let server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", server.addr().port());
+    let (server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let config = Config::new().explicit_tls(tls_config(&pki));
     let mut ftp = Client::connect(&address, config).expect("connect");
     assert!(ftp.is_secure());
@@ -244,12 +239,7 @@ fn explicit_tls_session_resumes_data_connections() {
 #[test]
 fn many_tls_uploads_and_downloads_in_one_session() {
     let pki = TestPki::new();
-    let server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", server.addr().port());
+    let (server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let mut ftp =
         Client::connect(&address, Config::new().explicit_tls(tls_config(&pki))).expect("connect");
     ftp.login("user", "pass").expect("login");
@@ -274,12 +264,7 @@ fn many_tls_uploads_and_downloads_in_one_session() {
 #[test]
 fn tls_active_mode() {
     let pki = TestPki::new();
-    let server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", server.addr().port());
+    let (server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let config = Config::new()
         .explicit_tls(tls_config(&pki))
         .active(None, None);
@@ -460,12 +445,7 @@ fn stor_file_uploads_a_local_file_plain_and_tls() {
 
     // TLS: the same call.
     let pki = TestPki::new();
-    let tls_server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", tls_server.addr().port());
+    let (tls_server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let config = Config::new().explicit_tls(tls_config(&pki));
     let mut ftps = Client::connect(&address, config).expect("connect");
     ftps.login("user", "pass").expect("login");

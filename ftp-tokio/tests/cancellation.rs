@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use ftp_test_server::{Leaf, MemoryServer, Script, Server, TestPki};
+use ftp_test_server::{MemoryServer, Script, Server, TestPki};
 use ftp_tokio::{Client, Config, Error, TlsConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -212,12 +212,7 @@ async fn drop_at_every_point_active() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_at_every_point_tls() {
     let pki = TestPki::new();
-    let server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", server.addr().port());
+    let (server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let tls = TlsConfig::from_ca_pem(pki.ca_pem().as_bytes()).expect("the CA parses");
     cancel_everywhere(&server, Config::new().explicit_tls(tls), address).await;
     assert_eq!(server.stats().refused_no_reuse(), 0);

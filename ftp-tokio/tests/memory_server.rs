@@ -249,12 +249,7 @@ async fn ipv6_session() {
 #[tokio::test]
 async fn explicit_tls_session_resumes_data_connections() {
     let pki = TestPki::new();
-    let server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", server.addr().port());
+    let (server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let config = Config::new().explicit_tls(tls_config(&pki));
     let mut ftp = Client::connect(&address, config).await.expect("connect");
     assert!(ftp.is_secure());
@@ -268,12 +263,7 @@ async fn explicit_tls_session_resumes_data_connections() {
 #[tokio::test]
 async fn many_tls_uploads_and_downloads_in_one_session() {
     let pki = TestPki::new();
-    let server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", server.addr().port());
+    let (server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let mut ftp = Client::connect(&address, Config::new().explicit_tls(tls_config(&pki)))
         .await
         .expect("connect");
@@ -299,12 +289,7 @@ async fn many_tls_uploads_and_downloads_in_one_session() {
 #[tokio::test]
 async fn tls_active_mode() {
     let pki = TestPki::new();
-    let server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", server.addr().port());
+    let (server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let config = Config::new()
         .explicit_tls(tls_config(&pki))
         .active(None, None);
@@ -584,12 +569,7 @@ async fn stor_file_uploads_a_local_file_plain_and_tls() {
 
     // TLS: the same call.
     let pki = TestPki::new();
-    let tls_server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", tls_server.addr().port());
+    let (tls_server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let config = Config::new().explicit_tls(tls_config(&pki));
     let mut ftps = Client::connect(&address, config).await.expect("connect");
     ftps.login("user", "pass").await.expect("login");
@@ -658,12 +638,7 @@ async fn copy_to_file_writes_a_local_file_plain_and_tls() {
 
     // TLS, through retr_to_path.
     let pki = TestPki::new();
-    let tls_server = MemoryServer::builder()
-        .tls(pki.server_config(Leaf::Valid))
-        .require_session_reuse(true)
-        .start()
-        .expect("server");
-    let address = format!("localhost:{}", tls_server.addr().port());
+    let (_tls_server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
     let config = Config::new().explicit_tls(tls_config(&pki));
     let mut ftps = Client::connect(&address, config).await.expect("connect");
     ftps.login("user", "pass").await.expect("login");

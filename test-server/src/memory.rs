@@ -479,6 +479,20 @@ impl MemoryServer {
         Self::builder().start().expect("bind the memory server")
     }
 
+    /// Starts an explicit-TLS server (a valid certificate from `pki`) that refuses data
+    /// connections which do not resume the control session, as vsftpd and proftpd do;
+    /// returns it with the address that reaches it by its certificate's name. Panics if
+    /// 127.0.0.1 cannot be bound.
+    pub fn start_tls_requiring_reuse(pki: &crate::TestPki) -> (MemoryServer, String) {
+        let server = Self::builder()
+            .tls(pki.server_config(crate::Leaf::Valid))
+            .require_session_reuse(true)
+            .start()
+            .expect("bind the memory server");
+        let address = format!("localhost:{}", server.addr().port());
+        (server, address)
+    }
+
     /// The control address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
