@@ -14,6 +14,8 @@ use ftp_core::session::{Action, Channel, Client as Session, Instant, Op, OpId, O
 use ftp_core::tls::TlsSession;
 use ftp_core::transfer::{DataEnd, DataFailure};
 
+use ftp_socket::LowWater;
+
 use crate::stream::{self, Stream};
 
 /// How often waits that watch two sockets look at each (accepting an active-mode
@@ -25,6 +27,8 @@ pub(crate) struct Data {
     pub(crate) op: OpId,
     pub(crate) stream: Stream,
     pub(crate) bytes: u64,
+    /// The receive low-water mark of a plain download (`ftp_socket`).
+    pub(crate) low_water: LowWater,
 }
 
 /// Work on a data socket that must be interleaved with reading the control connection.
@@ -201,6 +205,7 @@ impl Driver {
                             op,
                             stream: Stream::Plain(sock),
                             bytes: 0,
+                            low_water: LowWater::new(),
                         });
                         self.session.handle_data_connected(op, peer, self.now());
                     }
@@ -401,6 +406,7 @@ impl Driver {
                             op,
                             stream: Stream::Plain(sock),
                             bytes: 0,
+                            low_water: LowWater::new(),
                         });
                         self.session.handle_data_connected(op, peer, now);
                         Ok(true)

@@ -9,6 +9,7 @@ use ftp_core::session::{OpId, OpKind};
 use ftp_core::transfer::{DataEnd, DataFailure, Direction};
 
 use crate::client::Client;
+use crate::stream::Stream;
 
 /// State both halves share.
 struct Transfer<'a> {
@@ -446,6 +447,12 @@ impl Read for DataReader<'_> {
                     };
                 }
                 Ok(n) => {
+                    // A full read of plain data: wake for 64 KiB at a time from now on.
+                    // A trickle below the mark still comes back when the read's timeout
+                    // (the session's next wake-up) expires.
+                    if let Stream::Plain(tcp) = &data.stream {
+                        data.low_water.after_read(tcp.into(), n, cap);
+                    }
                     self.t.report(n);
                     return Ok(n);
                 }

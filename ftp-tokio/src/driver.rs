@@ -16,6 +16,7 @@ use ftp_core::driver::{Completion, DataReady, Error, Tracker, transcript_line};
 use ftp_core::session::{Action, Channel, Client as Session, Instant, Op, OpId, OpKind, Output};
 use ftp_core::tls::TlsSession;
 use ftp_core::transfer::{DataEnd, DataFailure, listen_addrs};
+use ftp_socket::LowWater;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
@@ -27,6 +28,8 @@ pub(crate) struct Data {
     pub(crate) op: OpId,
     pub(crate) stream: Stream,
     pub(crate) bytes: u64,
+    /// The receive low-water mark of a plain download (`ftp_socket`).
+    pub(crate) low_water: LowWater,
 }
 
 /// The control connection.
@@ -577,6 +580,7 @@ impl Driver {
                             op,
                             stream: Stream::Plain(sock),
                             bytes: 0,
+                            low_water: LowWater::new(),
                         });
                         self.session.handle_data_connected(op, peer, now);
                     }
@@ -609,6 +613,7 @@ impl Driver {
                             op,
                             stream: Stream::Plain(sock),
                             bytes: 0,
+                            low_water: LowWater::new(),
                         });
                         self.session.handle_data_connected(op, peer, now);
                     }
@@ -658,6 +663,7 @@ impl Driver {
                             op,
                             stream: Stream::Tls(Box::new(tls)),
                             bytes: 0,
+                            low_water: LowWater::new(),
                         });
                         self.session.handle_tls_ready(Channel::Data(op), now);
                     }
@@ -703,6 +709,14 @@ impl Driver {
         if self.sleep.as_mut().poll(cx).is_ready() {
             self.sleep_armed = None;
             let now = self.now();
+            // Bytes queued below a download's low-water mark are activity, not idleness:
+            // release them to the reader before the session judges the data connection.
+            if let Some(data) = self.data.as_mut()
+                && let Stream::Plain(tcp) = &data.stream
+                && data.low_water.release_if_waiting(tcp.into())
+            {
+                self.session.handle_data_activity(data.op, now);
+            }
             self.session.handle_timeout(now);
             return true;
         }

@@ -17,6 +17,7 @@ use ftp_core::transfer::Direction;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::client::Client;
+use crate::stream::Stream;
 
 /// Where a transfer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +150,12 @@ impl<'a> Transfer<'a> {
             // (never zero-filled here: a buffer not yet initialized that far is read
             // whole, as tokio's own streams do, and the cap does not apply).
             let initialized = buf.initialized().len() - buf.filled().len();
-            let read = if buf.remaining() > cap && initialized >= cap {
+            let asked = if buf.remaining() > cap && initialized >= cap {
+                cap
+            } else {
+                buf.remaining()
+            };
+            let read = if asked < buf.remaining() {
                 let mut window = ReadBuf::new(buf.initialize_unfilled_to(cap));
                 let read = ready!(Pin::new(&mut data.stream).poll_read(cx, &mut window))
                     .map(|()| window.filled().len());
@@ -164,6 +170,11 @@ impl<'a> Transfer<'a> {
             };
             match read {
                 Ok(n) if n > 0 => {
+                    // A full read of plain data: wake for 64 KiB at a time from now on
+                    // (the driver releases the mark for a trickle when a timer is due).
+                    if let Stream::Plain(tcp) = &data.stream {
+                        data.low_water.after_read(tcp.into(), n, asked);
+                    }
                     self.report(n);
                     return Poll::Ready(Ok(()));
                 }

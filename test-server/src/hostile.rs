@@ -342,6 +342,27 @@ pub fn catalogue(pki: &TestPki) -> Vec<Scenario> {
         After::Usable,
     );
 
+    // A fast start puts a low-water mark on the data socket (`ftp_socket`: the reader
+    // wakes for 64 KiB at a time); bytes that then trickle in below the mark are still
+    // activity, not an idle connection, and all of them arrive.
+    let fast_then_slow: Vec<u8> = content(1 << 20).into_iter().chain(content(600)).collect();
+    add(
+        "a fast download that slows to a trickle",
+        usable(
+            epsv_then("RETR f")
+                .reply("150 here it comes")
+                .accept_data()
+                .data_send(content(1 << 20))
+                .data_send_slowly(content(600), 100, Duration::from_millis(300))
+                .data_close()
+                .reply("226 done"),
+        ),
+        base_config().idle_timeout(Some(Duration::from_millis(500))),
+        Step::Retr("f"),
+        Expect::Ok(Some(fast_then_slow)),
+        After::Usable,
+    );
+
     // ----- replies that are too big, too slow, or not replies -----
     add(
         "a 1 MiB reply line",
