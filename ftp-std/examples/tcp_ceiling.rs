@@ -9,6 +9,9 @@
 //! Both sides use plain `read`/`write` with one reused buffer, 256 KiB (ftp-rs's default
 //! transfer buffer) unless `TCP_CEILING_BUFFER` (bytes) says otherwise; the client
 //! measures nothing itself: time it from outside, like the FTP clients. `-` discards.
+//! The `get` client reads the socket as both FTP clients read a plain download: 64 KiB
+//! at a time, with the receive low-water mark (`ftp_socket::LowWater`) once a read comes
+//! back full; `TCP_CEILING_LOWAT=0` leaves the mark off.
 //! `TCP_CEILING_SENDFILE=1` on `get` has the server send with sendfile(2) instead, as
 //! vsftpd and pyftpdlib do.
 
@@ -39,9 +42,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             stream.write_all(format!("{verb} {remote}\n").as_bytes())?;
             let n = if local == "-" {
-                copy(&mut stream, &mut io::sink())?
+                receive(&stream, &mut io::sink())?
             } else {
-                copy(&mut stream, &mut File::create(local)?)?
+                receive(&stream, &mut File::create(local)?)?
             };
             eprintln!("get {n} bytes");
             Ok(())
@@ -72,6 +75,29 @@ fn copy(from: &mut impl Read, to: &mut impl Write) -> io::Result<u64> {
         match from.read(&mut buf) {
             Ok(0) => return Ok(total),
             Ok(n) => {
+                to.write_all(&buf[..n])?;
+                total += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The `get` client's reads: 64 KiB, as `Config::socket_io_size`, and the mark as in
+/// the FTP clients.
+fn receive(mut stream: &TcpStream, to: &mut impl Write) -> io::Result<u64> {
+    let with_mark = std::env::var("TCP_CEILING_LOWAT").as_deref() != Ok("0");
+    let mut mark = ftp_socket::LowWater::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0;
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                if with_mark {
+                    mark.after_read(stream.into(), n, buf.len());
+                }
                 to.write_all(&buf[..n])?;
                 total += n as u64;
             }
