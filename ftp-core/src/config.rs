@@ -253,6 +253,11 @@ impl Config {
     /// file written 64 KiB at a time costs about as much as 256 KiB at a time with
     /// `std::fs`.
     /// Set it to the buffer size to move whole buffers per call.
+    ///
+    /// Once one read of a plain download brings 32 KiB or more, both
+    /// adapters ask the kernel to wake them only when 64 KiB are queued or the stream
+    /// ends (`ftp-socket`'s receive low-water mark): one wake-up per segment cost a
+    /// quarter of the time of a fast download. With reads under 32 KiB it stays off.
     pub fn socket_io_size(mut self, bytes: usize) -> Self {
         self.socket_io_size = bytes.max(MIN_SOCKET_IO);
         self

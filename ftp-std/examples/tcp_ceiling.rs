@@ -10,8 +10,8 @@
 //! transfer buffer) unless `TCP_CEILING_BUFFER` (bytes) says otherwise; the client
 //! measures nothing itself: time it from outside, like the FTP clients. `-` discards.
 //! The `get` client reads the socket as both FTP clients read a plain download: 64 KiB
-//! at a time, with the receive low-water mark (`ftp_socket::LowWater`) once a read comes
-//! back full; `TCP_CEILING_LOWAT=0` leaves the mark off.
+//! at a time, with the receive low-water mark (`ftp_socket::LowWater`) once a read brings
+//! 32 KiB; `TCP_CEILING_LOWAT=0` leaves the mark off.
 //! `TCP_CEILING_SENDFILE=1` on `get` has the server send with sendfile(2) instead, as
 //! vsftpd and pyftpdlib do.
 
@@ -96,7 +96,7 @@ fn receive(mut stream: &TcpStream, to: &mut impl Write) -> io::Result<u64> {
             Ok(0) => return Ok(total),
             Ok(n) => {
                 if with_mark {
-                    mark.after_read(stream.into(), n, buf.len());
+                    mark.after_read(stream.into(), n);
                 }
                 to.write_all(&buf[..n])?;
                 total += n as u64;

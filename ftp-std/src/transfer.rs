@@ -447,11 +447,11 @@ impl Read for DataReader<'_> {
                     };
                 }
                 Ok(n) => {
-                    // A full read of plain data: wake for 64 KiB at a time from now on.
+                    // 32 KiB or more of plain data at once: wake for 64 KiB at a time now.
                     // A trickle below the mark still comes back when the read's timeout
                     // (the session's next wake-up) expires.
                     if let Stream::Plain(tcp) = &data.stream {
-                        data.low_water.after_read(tcp.into(), n, cap);
+                        data.low_water.after_read(tcp.into(), n);
                     }
                     self.t.report(n);
                     return Ok(n);

@@ -150,12 +150,7 @@ impl<'a> Transfer<'a> {
             // (never zero-filled here: a buffer not yet initialized that far is read
             // whole, as tokio's own streams do, and the cap does not apply).
             let initialized = buf.initialized().len() - buf.filled().len();
-            let asked = if buf.remaining() > cap && initialized >= cap {
-                cap
-            } else {
-                buf.remaining()
-            };
-            let read = if asked < buf.remaining() {
+            let read = if buf.remaining() > cap && initialized >= cap {
                 let mut window = ReadBuf::new(buf.initialize_unfilled_to(cap));
                 let read = ready!(Pin::new(&mut data.stream).poll_read(cx, &mut window))
                     .map(|()| window.filled().len());
@@ -170,10 +165,10 @@ impl<'a> Transfer<'a> {
             };
             match read {
                 Ok(n) if n > 0 => {
-                    // A full read of plain data: wake for 64 KiB at a time from now on
+                    // 32 KiB or more of plain data at once: wake for 64 KiB at a time now
                     // (the driver releases the mark for a trickle when a timer is due).
                     if let Stream::Plain(tcp) = &data.stream {
-                        data.low_water.after_read(tcp.into(), n, asked);
+                        data.low_water.after_read(tcp.into(), n);
                     }
                     self.report(n);
                     return Poll::Ready(Ok(()));
