@@ -243,6 +243,8 @@ mod tests {
         let mut mark = LowWater::new();
         mark.after_read((&receiver).into(), LOW_WATER);
         assert!(mark.is_on());
+        // The read below really waits under the mark.
+        assert_eq!(mark_of(&receiver), LOW_WATER);
         receiver
             .set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();

@@ -482,8 +482,7 @@ impl<'a> DataReader<'a> {
     /// the writer's queue: what was already handed to it is still written, and the
     /// download is aborted as on any drop.
     pub async fn copy_to_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
-        self.copy_into_file(file.try_clone()?, Vec::new(), |_| {})
-            .await
+        self.copy_to_file_counting(file, |_| {}).await
     }
 
     /// [`copy_to_file`](Self::copy_to_file), telling `count` each amount handed to the
