@@ -92,6 +92,11 @@ fn builder() -> rustls::ConfigBuilder<ClientConfig, rustls::WantsVerifier> {
 
 /// How the server's certificate is checked, and the rest of the client's TLS settings.
 /// Cheap to clone. See the [module docs](self).
+///
+/// Every constructor but [`custom`](Self::custom) uses rustls's safe defaults (TLS 1.3
+/// and 1.2, ring's cipher suites) with the AES-128-GCM suites offered first: servers
+/// such as vsftpd and proftpd take the client's first choice, and AES-128 costs both
+/// ends less CPU per byte on a bulk transfer than AES-256.
 #[derive(Clone)]
 pub struct TlsConfig {
     base: Arc<ClientConfig>,
@@ -149,7 +154,8 @@ impl TlsConfig {
         Self::with_roots(roots)
     }
 
-    /// Use this rustls config as it is (its verifier, versions, ALPN, client certificate).
+    /// Use this rustls config as it is (its verifier, versions, cipher suites, ALPN,
+    /// client certificate).
     /// The session store is still replaced per control connection.
     pub fn custom(config: ClientConfig) -> Self {
         Self::from_parts(config, "custom")
