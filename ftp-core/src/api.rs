@@ -1,6 +1,6 @@
-//! The command methods both adapters offer, written once: [`client_commands!`] expands to
-//! ftplib's one-command calls (`cwd`, `size`, `login`, …) inside an adapter's `impl
-//! Client`, blocking or `async`. Which op each method submits and which value of the
+//! The command methods both adapters offer, written once:
+//! [`client_commands!`](crate::client_commands) expands to ftplib's one-command calls
+//! (`cwd`, `size`, `login`, …) inside an adapter's `impl Client`, blocking or `async`. Which op each method submits and which value of the
 //! completion it returns is decided here, so `ftp-std` and `ftp-tokio` cannot drift
 //! apart.
 //!

@@ -7,7 +7,7 @@
 //!
 //! A ten-column flag field followed by the protocol that added the batch (`FTP`), a
 //! one-letter batch state, the mailbox owner, a batch number (reported as the group, the
-//! column `ls` has there), the size, an `ls`-style date (see [`date`](super::date)) and the
+//! column `ls` has there), the size, an `ls`-style date (see [`date`]) and the
 //! name after one blank. The flags describe the batch (collected, extracted, …), not
 //! access rights, so `permissions` is `None`.
 

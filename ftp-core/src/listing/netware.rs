@@ -7,7 +7,7 @@
 //!
 //! Type (`d` or `-`), the caller's effective rights in brackets (eight columns, each a
 //! letter of `RWCEAFMS` or `-`: Read, Write, Create, Erase, Access control, File scan,
-//! Modify, Supervisor), the owner, the size, an `ls`-style date (see [`date`](super::date)),
+//! Modify, Supervisor), the owner, the size, an `ls`-style date (see [`date`]),
 //! and the name. Servers pad before the name, so leading blanks are not part of it.
 //!
 //! Permissions: NetWare rights are not Unix bits; `R` and `W` are reported as the owner's
