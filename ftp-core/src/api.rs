@@ -1,8 +1,8 @@
 //! The command methods both adapters offer, written once:
 //! [`client_commands!`](crate::client_commands) expands to ftplib's one-command calls
-//! (`cwd`, `size`, `login`, …) inside an adapter's `impl Client`, blocking or `async`. Which op each method submits and which value of the
-//! completion it returns is decided here, so `ftp-std` and `ftp-tokio` cannot drift
-//! apart.
+//! (`cwd`, `size`, `login`, …) inside an adapter's `impl Client`, blocking or `async`.
+//! Which op each method submits and which value of the completion it returns is decided
+//! here, so `ftp-std` and `ftp-tokio` cannot drift apart.
 //!
 //! The adapter's `impl` must provide `run(&mut self, Op<'_>) -> Result<Completion, Error>`
 //! and `settle(&mut self) -> Result<(), Error>` (drive until

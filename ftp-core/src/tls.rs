@@ -71,8 +71,8 @@ pub enum TlsSetupError {
 /// another order brings their own config ([`TlsConfig::custom`]).
 fn provider() -> Arc<CryptoProvider> {
     let mut provider = rustls::crypto::ring::default_provider();
-    // A stable sort: the order among the rest stays ring's (a server picks its version
-    // first, then the first suite of that version it supports).
+    // A stable sort: the order among the rest stays ring's. (A server settles the
+    // version first, then takes the client's first suite of that version it supports.)
     provider.cipher_suites.sort_by_key(|suite| {
         !matches!(
             suite.suite(),
