@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ftp_core::tls::TlsConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rustls::{CipherSuite, ClientConnection, ServerConfig, ServerConnection};
+use rustls::{CipherSuite, ClientConnection, ConnectionCommon, ServerConfig, ServerConnection};
 
 /// A server with a self-signed certificate for `localhost` and rustls's (ring's) default
 /// suites, which honours the client's order; and that certificate.
@@ -25,27 +25,24 @@ fn server() -> (Arc<ServerConfig>, CertificateDer<'static>) {
     (Arc::new(config), cert)
 }
 
+/// Moves every TLS record `from` has to send into `to`.
+fn send<A, B>(from: &mut ConnectionCommon<A>, to: &mut ConnectionCommon<B>) {
+    let mut records = Vec::new();
+    while from.wants_write() {
+        from.write_tls(&mut records).unwrap();
+    }
+    let mut rest = &records[..];
+    while !rest.is_empty() {
+        to.read_tls(&mut rest).unwrap();
+        to.process_new_packets().unwrap();
+    }
+}
+
 /// Moves TLS records between the two ends in memory until both finish the handshake.
 fn handshake(client: &mut ClientConnection, server: &mut ServerConnection) {
     for _ in 0..10 {
-        let mut records = Vec::new();
-        while client.wants_write() {
-            client.write_tls(&mut records).unwrap();
-        }
-        let mut rest = &records[..];
-        while !rest.is_empty() {
-            server.read_tls(&mut rest).unwrap();
-            server.process_new_packets().unwrap();
-        }
-        records.clear();
-        while server.wants_write() {
-            server.write_tls(&mut records).unwrap();
-        }
-        let mut rest = &records[..];
-        while !rest.is_empty() {
-            client.read_tls(&mut rest).unwrap();
-            client.process_new_packets().unwrap();
-        }
+        send(client, server);
+        send(server, client);
         if !client.is_handshaking() && !server.is_handshaking() {
             return;
         }
