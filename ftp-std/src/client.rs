@@ -211,18 +211,23 @@ impl Client {
         Ok(n)
     }
 
-    /// Downloads a file into the local file `local` (created, or emptied first); returns
-    /// the bytes written, through
+    /// Downloads a file into the local file `local`; returns the bytes written, through
     /// [`DataReader::copy_to_file`](crate::DataReader::copy_to_file) (a writer thread
-    /// for anything past 64 KiB). On an error the local file may hold part of the
-    /// download.
+    /// for anything past 64 KiB).
+    ///
+    /// `local` is created (or emptied) only once the server has started the transfer: a
+    /// refused download (`550`) leaves an existing local file as it was, and creates
+    /// none. If it cannot be created, that is an [`Error::Io`] and the transfer is
+    /// aborted; the session stays usable. On a later error the local file may hold part
+    /// of the download. `ftp-tokio`'s `retr_to_path` does the same.
     pub fn retr_to_path(
         &mut self,
         path: impl AsRef<[u8]>,
         local: impl AsRef<std::path::Path>,
     ) -> Result<u64, Error> {
-        let mut file = std::fs::File::create(local)?;
         let mut reader = self.retr(path)?;
+        // (On an error here, dropping the reader aborts the transfer.)
+        let mut file = std::fs::File::create(local)?;
         let n = reader.copy_to_file(&mut file)?;
         reader.finish()?;
         Ok(n)

@@ -284,14 +284,20 @@ impl Client {
         Ok(n)
     }
 
-    /// Downloads a file into the local file `local` (created, or emptied first); returns
-    /// the bytes written. A download of up to 64 KiB is written with one trip through
-    /// tokio's blocking pool once it is complete (`tokio::fs` costs a trip to create the
-    /// file and one for each write, which made many small files about 20 % slower than
-    /// with `ftp-std`); a larger one streams into the file through one blocking writer
-    /// thread, as [`DataReader::copy_to_file`](crate::DataReader::copy_to_file) does.
+    /// Downloads a file into the local file `local`; returns the bytes written. A
+    /// download of up to 64 KiB is written with one trip through tokio's blocking pool
+    /// once it is complete (`tokio::fs` costs a trip to create the file and one for each
+    /// write, which made many small files about 20 % slower than with `ftp-std`); a
+    /// larger one streams into the file through one blocking writer thread, as
+    /// [`DataReader::copy_to_file`](crate::DataReader::copy_to_file) does.
     ///
-    /// On an error the local file may be missing or hold part of the download.
+    /// `local` is created (or emptied) only once the server has started the transfer: a
+    /// refused download (`550`) leaves an existing local file as it was, and creates
+    /// none. If it cannot be created, that is an [`Error::Io`] (for a small download,
+    /// after it completed; for a larger one, the transfer is aborted); the session stays
+    /// usable. On a later error the local file may be missing or hold part of the
+    /// download. `ftp-std`'s `retr_to_path` does the same.
+    ///
     /// Cancellation: as [`retr_to`](Self::retr_to).
     pub async fn retr_to_path(
         &mut self,

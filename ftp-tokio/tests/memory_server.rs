@@ -85,6 +85,39 @@ async fn exercise(ftp: &mut Client, server: &MemoryServer) {
         Err(e) if e.is_permanent() => {}
         other => panic!("a missing file: {other:?}"),
     }
+    assert!(
+        !local.join("missing").exists(),
+        "a refused download creates no local file"
+    );
+    // A refused download leaves an existing local file as it was.
+    let kept = local.join("kept");
+    std::fs::write(&kept, b"local content").expect("write the local file");
+    match ftp.retr_to_path("no such file", &kept).await {
+        Err(e) if e.is_permanent() => {}
+        other => panic!("a missing file: {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read(&kept).expect("the local file"),
+        b"local content"
+    );
+    // A local file that cannot be created is a local error, for a small download (written
+    // at its end) and a large one (aborted after its first 64 KiB); the session goes on.
+    ftp.stor_from("tiny", &mut &b"tiny"[..])
+        .await
+        .expect("stor");
+    for name in ["tiny", "a file"] {
+        match ftp
+            .retr_to_path(name, local.join("no such folder").join(name))
+            .await
+        {
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => panic!("{name} into a missing folder: {other:?}"),
+        }
+        ftp.noop()
+            .await
+            .expect("the session is in step after a local error");
+    }
+    ftp.delete("tiny").await.expect("dele");
     std::fs::remove_dir_all(&local).expect("remove the folder");
 
     let mut tail = Vec::new();
