@@ -304,10 +304,10 @@ impl Client {
         path: impl AsRef<[u8]>,
         local: impl AsRef<std::path::Path>,
     ) -> Result<u64, Error> {
-        const IN_ONE_WRITE: usize = 64 * 1024;
         let local = local.as_ref();
         let mut reader = self.retr(path).await?;
-        let (head, all) = reader.read_head(IN_ONE_WRITE).await?;
+        let (head, all) = reader.read_head(crate::transfer::SMALL_DOWNLOAD).await;
+        let all = all?;
         if all {
             reader.finish().await?;
             let n = head.len() as u64;

@@ -669,6 +669,36 @@ async fn copy_to_file_writes_a_local_file_plain_and_tls() {
         .expect("retr after");
     assert!(again == data, "the download after the failed one differs");
 
+    // The same for a small file, written with one trip through the blocking pool once
+    // complete: where the cursor is, and a local error that leaves the session in step.
+    ftp.stor_from("small.bin", &mut &data[..1000])
+        .await
+        .expect("stor");
+    let small_path = dir.join("small.bin");
+    let mut file = std::fs::File::create(&small_path).expect("create");
+    std::io::Write::write_all(&mut file, b"head").expect("write the head");
+    let mut reader = ftp.retr("small.bin").await.expect("retr");
+    assert_eq!(
+        reader.copy_to_file(&mut file).await.expect("copy_to_file"),
+        1000
+    );
+    reader.finish().await.expect("finish");
+    let back = std::fs::read(&small_path).expect("the local file");
+    assert!(
+        back.len() == 1004 && back.starts_with(b"head") && back[4..] == data[..1000],
+        "the small local file differs"
+    );
+    let mut reader = ftp.retr("small.bin").await.expect("retr");
+    match reader
+        .copy_to_file(&mut read_only.try_clone().unwrap())
+        .await
+    {
+        Err(ftp_tokio::Error::Io(_)) => {}
+        other => panic!("writing a small download to a read-only file: {other:?}"),
+    }
+    drop(reader);
+    assert_eq!(ftp.size("small.bin").await.expect("size"), 1000);
+
     // TLS, through retr_to_path.
     let pki = TestPki::new();
     let (_tls_server, address) = MemoryServer::start_tls_requiring_reuse(&pki);
