@@ -203,11 +203,13 @@ impl Client {
         )
     }
 
-    /// Downloads a file into `sink`; returns the bytes written.
+    /// Downloads a file into `sink`, then flushes it (a `BufWriter` holds nothing back
+    /// when this returns); returns the bytes written.
     pub fn retr_to(&mut self, path: impl AsRef<[u8]>, sink: &mut impl Write) -> Result<u64, Error> {
         let mut reader = self.retr(path)?;
         let n = reader.copy_to(sink)?;
         reader.finish()?;
+        sink.flush()?;
         Ok(n)
     }
 

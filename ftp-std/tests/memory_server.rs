@@ -47,6 +47,13 @@ fn exercise(ftp: &mut Client, server: &MemoryServer) {
         data.len() as u64
     );
     assert!(back == data, "the download differs from the upload");
+    // A buffered sink is flushed: everything is in it when the call returns.
+    let mut buffered = std::io::BufWriter::with_capacity(4 << 20, Vec::new());
+    ftp.retr_to("a file", &mut buffered).expect("retr");
+    assert!(
+        buffered.get_ref() == &data,
+        "retr_to left bytes in the sink's buffer"
+    );
 
     // Into a local file: small ones (one write in ftp-tokio), at and just past 64 KiB,
     // empty, and the 1 MiB one (streamed); a refused one is an error.

@@ -267,7 +267,8 @@ impl Client {
         DataReader::open(self, op, OpKind::Retr, total).await
     }
 
-    /// Downloads a file into `sink`; returns the bytes written.
+    /// Downloads a file into `sink`, then flushes it (a `BufWriter` holds nothing back
+    /// when this returns); returns the bytes written.
     ///
     /// Cancellation: dropping this future at any point aborts the transfer as the next call
     /// goes out (ABOR, settled before that call's own command); the session stays in step.
