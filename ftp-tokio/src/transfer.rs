@@ -480,13 +480,13 @@ impl<'a> DataReader<'a> {
     /// thread fed through a channel (up to four chunks of `Config::buffer_size` ahead,
     /// buffers recycled), while this task keeps reading the data connection. A
     /// `tokio::fs::File` sink instead costs a trip through the blocking pool per write
-    /// and lets only one write be in flight: an FTPS download
-    /// of 512 MiB to a tmpfs file took 1.32 s (median of 5, 0.89-2.70 s) against 1.12 s
-    /// for writes made in place on the task's thread (BENCHMARKS.md, issue #6). The bytes
-    /// go where the file's cursor is; on a read error, what arrived before it is written
-    /// first (a resumed download starts after it). Dropping this future mid-way drops
-    /// the writer's queue: what was already handed to it is still written, and the
-    /// download is aborted as on any drop.
+    /// and lets only one write be in flight: an FTPS download of 512 MiB to a tmpfs file
+    /// took 1.32 s (median of 5, 0.89-2.70 s) against 1.12 s for writes made in place on
+    /// the task's thread (BENCHMARKS.md, issue #6). The bytes go where the file's cursor
+    /// is; on a read error, what arrived before it is written first (a resumed download
+    /// starts after it). Dropping this future mid-way drops the writer's queue: what was
+    /// already handed to it is still written, and the download is aborted as on any
+    /// drop.
     pub async fn copy_to_file(&mut self, file: &mut std::fs::File) -> Result<u64, Error> {
         self.copy_to_file_counting(file, |_| {}).await
     }
