@@ -624,6 +624,35 @@ async fn stor_file_uploads_a_local_file_plain_and_tls() {
     std::fs::remove_file(&path).expect("remove the local file");
 }
 
+/// Downloads `name` with `copy_to_file` into a new local file at `path` that already
+/// holds four bytes: the download must land after them (where the file's cursor is),
+/// whole.
+async fn copy_after_head(ftp: &mut Client, name: &str, path: &std::path::Path, expected: &[u8]) {
+    let mut file = std::fs::File::create(path).expect("create");
+    std::io::Write::write_all(&mut file, b"head").expect("write the head");
+    let mut reader = ftp.retr(name).await.expect("retr");
+    assert_eq!(
+        reader.copy_to_file(&mut file).await.expect("copy_to_file"),
+        expected.len() as u64
+    );
+    reader.finish().await.expect("finish");
+    let back = std::fs::read(path).expect("the local file");
+    assert!(
+        back.len() == expected.len() + 4 && back.starts_with(b"head") && back[4..] == *expected,
+        "{name}: the local file differs"
+    );
+}
+
+/// Downloads `name` into `file`, which cannot be written: the error must be the local
+/// one. The download is dropped then (ABOR goes out with the next call).
+async fn copy_into_unwritable(ftp: &mut Client, name: &str, file: &std::fs::File) {
+    let mut reader = ftp.retr(name).await.expect("retr");
+    match reader.copy_to_file(&mut file.try_clone().unwrap()).await {
+        Err(ftp_tokio::Error::Io(_)) => {}
+        other => panic!("{name} into a read-only file: {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn copy_to_file_writes_a_local_file_plain_and_tls() {
     let dir = ftp_test_server::tree::temp_dir("copy-to-file");
@@ -643,33 +672,13 @@ async fn copy_to_file_writes_a_local_file_plain_and_tls() {
     let sink = seen.clone();
     ftp.set_progress(Some(Box::new(move |p| *sink.lock().unwrap() = p.bytes)));
     let path = dir.join("down.bin");
-    let mut file = std::fs::File::create(&path).expect("create");
-    std::io::Write::write_all(&mut file, b"head").expect("write the head");
-    let mut reader = ftp.retr("down.bin").await.expect("retr");
-    assert_eq!(
-        reader.copy_to_file(&mut file).await.expect("copy_to_file"),
-        data.len() as u64
-    );
-    reader.finish().await.expect("finish");
-    let back = std::fs::read(&path).expect("the local file");
-    assert!(
-        back.len() == data.len() + 4 && back.starts_with(b"head") && back[4..] == data[..],
-        "the local file differs"
-    );
+    copy_after_head(&mut ftp, "down.bin", &path, &data).await;
     assert_eq!(*seen.lock().unwrap(), data.len() as u64);
 
     // A file that cannot be written: the error is the local one, and the session goes
     // on once the download is dropped (ABOR).
     let read_only = std::fs::File::open(&path).expect("open");
-    let mut reader = ftp.retr("down.bin").await.expect("retr");
-    match reader
-        .copy_to_file(&mut read_only.try_clone().unwrap())
-        .await
-    {
-        Err(ftp_tokio::Error::Io(_)) => {}
-        other => panic!("writing a read-only file: {other:?}"),
-    }
-    drop(reader);
+    copy_into_unwritable(&mut ftp, "down.bin", &read_only).await;
     let mut again = Vec::new();
     ftp.retr_to("down.bin", &mut again)
         .await
@@ -681,29 +690,8 @@ async fn copy_to_file_writes_a_local_file_plain_and_tls() {
     ftp.stor_from("small.bin", &mut &data[..1000])
         .await
         .expect("stor");
-    let small_path = dir.join("small.bin");
-    let mut file = std::fs::File::create(&small_path).expect("create");
-    std::io::Write::write_all(&mut file, b"head").expect("write the head");
-    let mut reader = ftp.retr("small.bin").await.expect("retr");
-    assert_eq!(
-        reader.copy_to_file(&mut file).await.expect("copy_to_file"),
-        1000
-    );
-    reader.finish().await.expect("finish");
-    let back = std::fs::read(&small_path).expect("the local file");
-    assert!(
-        back.len() == 1004 && back.starts_with(b"head") && back[4..] == data[..1000],
-        "the small local file differs"
-    );
-    let mut reader = ftp.retr("small.bin").await.expect("retr");
-    match reader
-        .copy_to_file(&mut read_only.try_clone().unwrap())
-        .await
-    {
-        Err(ftp_tokio::Error::Io(_)) => {}
-        other => panic!("writing a small download to a read-only file: {other:?}"),
-    }
-    drop(reader);
+    copy_after_head(&mut ftp, "small.bin", &dir.join("small.bin"), &data[..1000]).await;
+    copy_into_unwritable(&mut ftp, "small.bin", &read_only).await;
     assert_eq!(ftp.size("small.bin").await.expect("size"), 1000);
 
     // TLS, through retr_to_path.
