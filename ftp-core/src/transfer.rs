@@ -9,6 +9,13 @@
 
 use core::net::{IpAddr, SocketAddr};
 
+/// A download into a local file of up to this many bytes is read whole, then written in
+/// one piece; a larger one streams into the file through a writer thread. Both adapters'
+/// `DataReader::copy_to_file` and `Client::retr_to_path` follow it: for a small file a
+/// writer thread (in ftp-tokio, any trip through the blocking pool) costs more than the
+/// write itself.
+pub const SMALL_DOWNLOAD: usize = 64 * 1024;
+
 /// How data connections are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]

@@ -286,7 +286,7 @@ impl<'a> DataReader<'a> {
         file: &mut std::fs::File,
         mut count: impl FnMut(u64),
     ) -> Result<u64, Error> {
-        const IN_PLACE: usize = 64 * 1024;
+        const IN_PLACE: usize = ftp_core::transfer::SMALL_DOWNLOAD;
         let size = self.t.client.driver.config.get_socket_io_size();
         // The head goes through the client's reused read buffer.
         let mut buf = std::mem::take(&mut self.t.client.read_buffer);

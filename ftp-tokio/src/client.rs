@@ -307,7 +307,7 @@ impl Client {
     ) -> Result<u64, Error> {
         let local = local.as_ref();
         let mut reader = self.retr(path).await?;
-        let (head, all) = reader.read_head(crate::transfer::SMALL_DOWNLOAD).await;
+        let (head, all) = reader.read_head(ftp_core::transfer::SMALL_DOWNLOAD).await;
         let all = all?;
         if all {
             reader.finish().await?;

@@ -13,15 +13,11 @@ use std::task::{Context, Poll, ready};
 
 use ftp_core::driver::{Completion, Error, Progress};
 use ftp_core::session::{OpError, OpId, OpKind};
-use ftp_core::transfer::Direction;
+use ftp_core::transfer::{Direction, SMALL_DOWNLOAD};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 
 use crate::client::Client;
 use crate::stream::Stream;
-
-/// A download of up to this much is read whole and written with one trip through the
-/// blocking pool ([`DataReader::copy_to_file`], `Client::retr_to_path`).
-pub(crate) const SMALL_DOWNLOAD: usize = 64 * 1024;
 
 /// Where a transfer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
