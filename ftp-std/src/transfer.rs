@@ -6,7 +6,7 @@ use std::io::{self, ErrorKind, Read, Write};
 
 use ftp_core::driver::{Completion, Error, Progress};
 use ftp_core::session::{OpId, OpKind};
-use ftp_core::transfer::{DataEnd, DataFailure, Direction};
+use ftp_core::transfer::{DataEnd, DataFailure, Direction, SMALL_DOWNLOAD};
 
 use crate::client::Client;
 use crate::stream::Stream;
@@ -286,17 +286,16 @@ impl<'a> DataReader<'a> {
         file: &mut std::fs::File,
         mut count: impl FnMut(u64),
     ) -> Result<u64, Error> {
-        const IN_PLACE: usize = ftp_core::transfer::SMALL_DOWNLOAD;
         let size = self.t.client.driver.config.get_socket_io_size();
         // The head goes through the client's reused read buffer.
         let mut buf = std::mem::take(&mut self.t.client.read_buffer);
-        if buf.len() < IN_PLACE {
-            buf.resize(IN_PLACE, 0);
+        if buf.len() < SMALL_DOWNLOAD {
+            buf.resize(SMALL_DOWNLOAD, 0);
         }
-        let (filled, failed) = self.fill(&mut buf[..IN_PLACE]);
+        let (filled, failed) = self.fill(&mut buf[..SMALL_DOWNLOAD]);
         // All of it, or what came before an error: written here (a retry resumes after
         // what the file holds).
-        let over = (failed.is_some() || filled < IN_PLACE).then(|| {
+        let over = (failed.is_some() || filled < SMALL_DOWNLOAD).then(|| {
             let written = file.write_all(&buf[..filled]);
             if written.is_ok() {
                 count(filled as u64);
